@@ -1,0 +1,84 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# 'make check': every test tier, each counted, then one closing line
+# "N passed, N failed, N skipped". A tier that cannot run (build failure,
+# boot that never finishes) counts as a failure; the script keeps going so
+# the summary covers everything that could run, and exits non-zero if
+# anything failed.
+set -uo pipefail
+. "$(dirname "$0")/common.sh"
+trap - ERR
+
+pass=0 fail=0 skip=0
+failures=()
+failed() {
+	fail=$((fail + 1))
+	failures+=("$1")
+}
+
+summary() {
+	echo
+	echo "== iommu-sva-rs check ($VARIANT) =="
+	for f in "${failures[@]}"; do echo "FAILED: $f"; done
+	echo "$pass passed, $fail failed, $skip skipped"
+	((fail == 0))
+	exit $?
+}
+
+if ! bash "$TOP/scripts/sva-rs/deps.sh"; then
+	failed "installing dependencies"
+	summary
+fi
+
+# Tier 1: host tests (cargo test over the whole workspace).
+log "host tests: cargo test"
+hostlog=$BUILD/cargo-test.log
+mkdir -p "$BUILD"
+(cd "$TOP" && cargo test --workspace --locked 2>&1) | tee "$hostlog" |
+	grep -E "^test result:|^error|panicked" || true
+cargo_rc=${PIPESTATUS[0]}
+read -r p f i < <(awk '/^test result:/ {
+	for (n = 1; n <= NF; n++) {
+		if ($(n) ~ /^passed/) p += $(n-1)
+		if ($(n) ~ /^failed/) f += $(n-1)
+		if ($(n) ~ /^ignored/) i += $(n-1)
+	}
+} END { print p+0, f+0, i+0 }' "$hostlog")
+pass=$((pass + p))
+skip=$((skip + i))
+if ((f > 0)); then
+	fail=$((fail + f))
+	failures+=("$f host test(s); see ${hostlog#"$TOP"/}")
+elif ((cargo_rc != 0)); then
+	failed "cargo test exited with $cargo_rc (build error?); see ${hostlog#"$TOP"/}"
+fi
+
+# Tiers 2 and 3: KUnit and kselftests inside the booted kernel.
+if ! bash "$TOP/scripts/sva-rs/prepare-tree.sh" ||
+	! bash "$TOP/scripts/sva-rs/config.sh" ||
+	! bash "$TOP/scripts/sva-rs/build-kernel.sh"; then
+	failed "kernel build ($VARIANT)"
+	summary
+fi
+if ! bash "$TOP/scripts/sva-rs/initramfs.sh"; then
+	failed "initramfs build"
+	summary
+fi
+bash "$TOP/scripts/sva-rs/boot.sh" check
+judge=$BUILD/cargo/release/sva-rs-judge
+(cd "$TOP" && cargo build -q --release --locked -p sva-rs-judge) || failed "building the console judge"
+consolelog=$BUILD/console-$VARIANT-check.log
+if [[ -x $judge ]]; then
+	out=$("$judge" "$consolelog")
+	echo "$out"
+	if [[ $(tail -n1 <<<"$out") =~ ^judge:\ ([0-9]+)\ passed,\ ([0-9]+)\ failed,\ ([0-9]+)\ skipped ]]; then
+		pass=$((pass + BASH_REMATCH[1]))
+		fail=$((fail + BASH_REMATCH[2]))
+		skip=$((skip + BASH_REMATCH[3]))
+		((BASH_REMATCH[2] == 0)) || failures+=("${BASH_REMATCH[2]} in-kernel test(s) or kernel error(s); see ${consolelog#"$TOP"/}")
+	else
+		failed "console judge gave no verdict"
+	fi
+fi
+summary

@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# Build the initramfs: arm64 busybox, the boot scripts in rootfs/, and the
+# kselftests under tools/testing/selftests/iommu-sva-rs, built static with the
+# aarch64 cross compiler against the prepared kernel tree.
+set -euo pipefail
+. "$(dirname "$0")/common.sh"
+
+out=$BUILD/initramfs
+mkdir -p "$out/bin"
+
+# kselftests
+sel=$KSRC/tools/testing/selftests/iommu-sva-rs
+make -s -C "$sel" CROSS_COMPILE=aarch64-linux-gnu- OUTPUT="$out/bin" ||
+	die "building the kselftests failed"
+
+gen=$BUILD/deps/gen_init_cpio
+if [[ ! -x $gen || $KSRC/usr/gen_init_cpio.c -nt $gen ]]; then
+	cc -O2 -o "$gen" "$KSRC/usr/gen_init_cpio.c" || die "cannot build gen_init_cpio"
+fi
+
+list=$out/cpio.list
+{
+	echo "dir /dev 0755 0 0"
+	echo "nod /dev/console 0600 0 0 c 5 1"
+	for d in /bin /sbin /etc /etc/sva-rs /proc /sys /tmp /root /usr /usr/bin /usr/sbin \
+		/usr/lib /usr/lib/sva-rs /mnt; do
+		echo "dir $d 0755 0 0"
+	done
+	echo "file /bin/busybox $BUSYBOX 0755 0 0"
+	echo "file /init $TOP/scripts/sva-rs/rootfs/init 0755 0 0"
+	for f in "$TOP"/scripts/sva-rs/rootfs/*.sh; do
+		echo "file /etc/sva-rs/${f##*/} $f 0755 0 0"
+	done
+	for f in "$out"/bin/*; do
+		echo "file /usr/lib/sva-rs/${f##*/} $f 0755 0 0"
+	done
+} >"$list"
+"$gen" "$list" >"$out/initramfs.cpio.tmp"
+mv "$out/initramfs.cpio.tmp" "$BUILD/initramfs.cpio"

@@ -1,0 +1,47 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0
+#
+# The demo run by 'make': show what the SMMUv3 driver found and use the
+# virtio disk behind the SMMU. Lines starting with "SVA-RS-SUMMARY:" are
+# collected by the host into its summary.
+
+say() { echo "SVA-RS-SUMMARY: $*"; }
+
+smmu=
+for d in /sys/bus/platform/devices/*smmu*; do
+	[ -e "$d" ] && smmu=$d
+done
+if [ -n "$smmu" ] && [ -e "$smmu/driver" ]; then
+	say "SMMUv3 ${smmu##*/} bound to driver $(basename "$(readlink "$smmu/driver")")"
+else
+	say "no SMMUv3 driver bound"
+fi
+for f in /sys/kernel/debug/iommu/arm-smmu-v3-rs/*/features; do
+	[ -r "$f" ] || continue
+	while IFS= read -r line; do say "  $line"; done <"$f"
+done
+for g in /sys/kernel/iommu_groups/*; do
+	[ -d "$g" ] || continue
+	say "iommu group ${g##*/}: $(ls "$g/devices" | tr '\n' ' ')($(cat "$g/type" 2>/dev/null))"
+done
+
+disk=/dev/vda
+if [ -b $disk ]; then
+	pattern=/tmp/pattern
+	# 1 MiB of a recognisable pattern, written and read back through the disk.
+	i=0
+	: >$pattern
+	while [ $i -lt 4096 ]; do
+		echo "iommu-sva-rs block $i ...............................................................................................................................................................................................................................$i" | head -c 256 >>$pattern
+		i=$((i + 1))
+	done
+	dd if=$pattern of=$disk bs=64k conv=fsync 2>/dev/null
+	echo 3 >/proc/sys/vm/drop_caches
+	if dd if=$disk bs=64k count=16 2>/dev/null | cmp -s - $pattern; then
+		say "virtio-blk ($disk): wrote and read back 1 MiB, data intact"
+	else
+		say "virtio-blk ($disk): DATA MISMATCH after write and read back"
+	fi
+else
+	say "virtio-blk disk $disk not found"
+fi
