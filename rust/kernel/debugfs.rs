@@ -126,7 +126,9 @@ impl Dir {
         let wrapper = core::ptr::addr_of_mut!(self.blobs[last].wrapper);
         // SAFETY: `wrapper` and the text it points to live in a `KBox` that
         // is freed only after the directory (and so this file) is removed.
-        let f = unsafe { bindings::debugfs_create_blob(name.as_char_ptr(), 0o444, self.dentry, wrapper) };
+        let f = unsafe {
+            bindings::debugfs_create_blob(name.as_char_ptr(), 0o444, self.dentry, wrapper)
+        };
         if crate::error::from_err_ptr(f).is_err() {
             return Err(ENOENT);
         }

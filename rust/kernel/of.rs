@@ -21,7 +21,10 @@ pub const fn raw_id(compatible: &CStr, index: usize) -> bindings::of_device_id {
     // (empty strings, null data pointer).
     let mut id: bindings::of_device_id = unsafe { core::mem::zeroed() };
     let src = compatible.as_bytes_with_nul();
-    assert!(src.len() <= id.compatible.len(), "compatible string too long");
+    assert!(
+        src.len() <= id.compatible.len(),
+        "compatible string too long"
+    );
     let mut i = 0;
     while i < src.len() {
         id.compatible[i] = src[i] as _;

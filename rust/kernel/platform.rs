@@ -13,8 +13,8 @@
 use crate::{
     bindings, device,
     error::{code::*, from_result, to_result, Error, Result},
-    init::InPlaceInit,
     ffi::{c_int, c_void},
+    init::InPlaceInit,
     io_mem::IoMem,
     of,
     prelude::*,

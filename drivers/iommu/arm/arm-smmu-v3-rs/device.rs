@@ -3,19 +3,10 @@
 //! Probe of one SMMUv3 instance: register mapping, identification, and the
 //! quiescent state the SMMU is left in.
 
-use crate::hw::regs::{
-    offsets, Aidr, Cr0, Features, Gbpa, IdRegs, Idr0, Idr1, Idr3, Idr5, Iidr,
-};
+use crate::hw::regs::{offsets, Aidr, Cr0, Features, Gbpa, IdRegs, Idr0, Idr1, Idr3, Idr5, Iidr};
 use kernel::{
-    bindings, c_str,
-    debugfs,
-    dev_err, dev_info,
-    device::Device,
-    io_mem::IoMem,
-    platform,
-    prelude::*,
-    str::CString,
-    types::ARef,
+    bindings, c_str, debugfs, dev_err, dev_info, device::Device, io_mem::IoMem, platform,
+    prelude::*, str::CString, types::ARef,
 };
 
 /// Size of the register file the driver needs: pages 0 and 1.
@@ -44,7 +35,10 @@ impl platform::Driver for SmmuV3 {
     fn probe(pdev: &platform::Device, _info: Option<&'static ()>) -> Result<Pin<KBox<Self>>> {
         let dev: ARef<Device> = pdev.as_dev().into();
         let regs = pdev.ioremap_resource(0, SMMU_REG_SIZE).inspect_err(|e| {
-            dev_err!(&dev, "cannot map {SMMU_REG_SIZE:#x} bytes of registers: {e:?}\n");
+            dev_err!(
+                &dev,
+                "cannot map {SMMU_REG_SIZE:#x} bytes of registers: {e:?}\n"
+            );
         })?;
 
         let ids = read_id_regs(&regs)?;
@@ -104,7 +98,7 @@ fn poll(mut cond: impl FnMut() -> Result<bool>) -> Result {
         // SAFETY: busy-wait with no preconditions.
         unsafe { bindings::__udelay(1) };
     }
-    Err(ETIMEDOUT)
+    Err(Error::from_errno(-(bindings::ETIMEDOUT as i32)))
 }
 
 /// Disables the SMMU (every `SMMU_CR0` enable off, acknowledged) and makes
@@ -122,7 +116,10 @@ fn quiesce(regs: &IoMem, dev: &Device) -> Result {
     poll(|| Ok(!Gbpa::from_raw(regs.read32_relaxed(offsets::GBPA)?).update()))?;
     let gbpa = Gbpa::from_raw(regs.read32_relaxed(offsets::GBPA)?);
     if gbpa.abort() {
-        regs.write32(gbpa.with_abort(false).with_update(true).raw(), offsets::GBPA)?;
+        regs.write32(
+            gbpa.with_abort(false).with_update(true).raw(),
+            offsets::GBPA,
+        )?;
         poll(|| Ok(!Gbpa::from_raw(regs.read32_relaxed(offsets::GBPA)?).update()))
             .inspect_err(|_| dev_err!(dev, "GBPA update did not complete\n"))?;
     }
@@ -133,10 +130,13 @@ fn quiesce(regs: &IoMem, dev: &Device) -> Result {
 fn debugfs_dir(dev: &Device, ids: &IdRegs, features: &Features) -> Result<debugfs::Dir> {
     let root = debugfs::PersistentDir::in_iommu(c_str!("arm-smmu-v3-rs"))?;
     let mut dir = root.subdir(dev.name_cstr())?;
-    dir.add_text(c_str!("features"), CString::try_from_fmt(fmt!("{features}\n"))?)?;
+    dir.add_text(
+        c_str!("features"),
+        CString::try_from_fmt(format_args!("{features}\n"))?,
+    )?;
     dir.add_text(
         c_str!("idr"),
-        CString::try_from_fmt(fmt!(
+        CString::try_from_fmt(format_args!(
             "IDR0 {:#010x}\nIDR1 {:#010x}\nIDR3 {:#010x}\nIDR5 {:#010x}\nIIDR {:#010x}\nAIDR {:#010x}\n",
             ids.idr0.raw(),
             ids.idr1.raw(),

@@ -17,3 +17,6 @@ pub mod hw;
 
 #[path = "model/mod.rs"]
 pub mod model;
+
+#[cfg(any(test, feature = "testmem"))]
+pub mod testmem;

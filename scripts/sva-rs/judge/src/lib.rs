@@ -125,7 +125,10 @@ fn parse_tap_result(s: &str) -> Option<TapLine<'_>> {
     Some(TapLine {
         ok,
         name: name.trim(),
-        skip: directive.trim_start().to_ascii_uppercase().starts_with("SKIP"),
+        skip: directive
+            .trim_start()
+            .to_ascii_uppercase()
+            .starts_with("SKIP"),
     })
 }
 
@@ -225,7 +228,10 @@ pub fn judge(log: &str) -> Verdict {
             continue;
         }
         if let Some(rest) = line.strip_prefix("SVA-RS-KSELFTEST-END ") {
-            let rc = rest.rsplit_once("rc=").map(|(_, rc)| rc.trim()).unwrap_or("?");
+            let rc = rest
+                .rsplit_once("rc=")
+                .map(|(_, rc)| rc.trim())
+                .unwrap_or("?");
             if let Some((name, fails)) = kselftest.take() {
                 if rc != "0" && fails == 0 {
                     v.results.push(TestResult {
@@ -244,8 +250,7 @@ pub fn judge(log: &str) -> Verdict {
         if let Some(err) = KERNEL_ERRORS.iter().find(|e| line.contains(*e)) {
             // "Call trace:" follows the line that explains it; report it only
             // if nothing else was reported just before.
-            let dup = *err == "Call trace:"
-                && v.results.last().is_some_and(|r| r.tier == "kernel");
+            let dup = *err == "Call trace:" && v.results.last().is_some_and(|r| r.tier == "kernel");
             if !dup {
                 v.results.push(TestResult {
                     tier: "kernel",
@@ -350,7 +355,9 @@ SVA-RS-END mode=check
 
     #[test]
     fn kernel_errors_and_missing_end_fail_the_run() {
-        let v = judge("[    1.0] Unable to handle kernel NULL pointer dereference\n[    1.0] Call trace:\n");
+        let v = judge(
+            "[    1.0] Unable to handle kernel NULL pointer dereference\n[    1.0] Call trace:\n",
+        );
         assert_eq!(v.count(Some("kernel"), Outcome::Fail), 1, "{v}");
         assert!(!v.reached_end);
         assert!(!v.ok());
