@@ -14,6 +14,7 @@
 #[path = "hw/mod.rs"]
 pub mod hw;
 
+#[cfg(CONFIG_ARM_SMMU_V3_RUST_MODEL)]
 #[path = "model/mod.rs"]
 pub mod model;
 

@@ -18,6 +18,16 @@
 //!   NSIPA 32, PnU 33, InD 34, RnW 35, S2 39, CLASS `[41:40]`, TTRnW 44;
 //! * InputAddr, word 2; IPA `[55:12]` or FetchAddr `[55:3]`, word 3.
 //!
+//! Positions were checked against Linux `EVTQ_*`, QEMU's `EVT_SET_*` and
+//! the record diagrams of IHI 0070 H.a §7.3. IPA and FetchAddr reach bit 55
+//! as in IHI 0070 H.a (56-bit PAs); Linux 6.12 only reads IPA `[51:12]`.
+//! Fields whose record diagram could not be checked are marked
+//! "Unverified" below: NSIPA, the Reason of `F_TLB_CONFLICT` and
+//! `F_WALK_EABT`, the GPCF bit of `F_WALK_EABT` and the fields of
+//! `F_BAD_ATS_TREQ` other than the header. The stage 2 Overlay,
+//! AssuredOnly and DirtyBit flags of `F_PERMISSION` (IHI 0070 H.a) are not
+//! decoded.
+//!
 //! [`Event::decode`] accepts any 32 bytes: unknown event numbers are kept
 //! raw in [`Event::Unknown`], and bits a record does not define are ignored.
 //! [`Event::encode`] is used by the software model to write records; it
@@ -168,7 +178,9 @@ pub struct TranslationFault {
     /// STAG, word 1 bits `[15:0]`, present when Stall (word 1 bit 31) is 1:
     /// the transaction is stalled and awaits `CMD_RESUME` with this tag.
     pub stall_tag: Option<u16>,
-    /// NSIPA, word 1 bit 32: the IPA is Non-secure (Secure queue only).
+    /// NSIPA, word 1 bit 32 (record bit 96): the IPA is Non-secure (Secure
+    /// queue only). Unverified: the specification names the field but its
+    /// position could not be checked against a record diagram.
     pub nsipa: bool,
     /// PnU, InD and RnW of the input transaction.
     pub access: Access,
@@ -181,12 +193,15 @@ pub struct TranslationFault {
     pub ttrnw: bool,
     /// InputAddr, word 2 bits `[63:0]`.
     pub input_addr: u64,
-    /// IPA, word 3 bits `[55:12]`; valid for stage 2 faults.
+    /// IPA, word 3 bits `[55:12]` (record bits `[247:204]`); valid for
+    /// stage 2 faults.
     pub ipa: u64,
 }
 
 /// Abort fetching a configuration structure: `F_STE_FETCH`, `F_CD_FETCH`,
-/// `F_VMS_FETCH`.
+/// `F_VMS_FETCH`. The layout is that of the `F_STE_FETCH` and `F_VMS_FETCH`
+/// record diagrams; `F_CD_FETCH` names the same fields and is assumed to
+/// share it (its FetchAddr position matches Linux `EVTQ_3_FETCH_ADDR`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct FetchAbort {
     /// StreamID, word 0 bits `[63:32]`.
@@ -212,8 +227,11 @@ pub struct WalkAbort {
     /// SubstreamID, word 0 bits `[31:12]`, present when SSV (bit 11) is 1.
     pub ssid: Option<u32>,
     /// Reason, word 1 bits `[15:0]`: IMPLEMENTATION DEFINED cause.
+    /// Unverified: assumed to sit where `F_STE_FETCH` and `F_VMS_FETCH`
+    /// put theirs; the `F_WALK_EABT` record diagram could not be checked.
     pub reason: u16,
     /// GPCF, word 1 bit 16: caused by a granule protection check fault.
+    /// Unverified, as for `reason`.
     pub gpcf: bool,
     /// PnU, InD and RnW of the input transaction.
     pub access: Access,
@@ -223,7 +241,8 @@ pub struct WalkAbort {
     pub class: FaultClass,
     /// InputAddr, word 2 bits `[63:0]`.
     pub input_addr: u64,
-    /// FetchAddr, word 3 bits `[55:3]`: descriptor address.
+    /// FetchAddr, word 3 bits `[55:3]` (record bits `[247:195]`):
+    /// descriptor address.
     pub fetch_addr: u64,
 }
 
@@ -234,9 +253,12 @@ pub struct TlbConflict {
     pub sid: u32,
     /// SubstreamID, word 0 bits `[31:12]`, present when SSV (bit 11) is 1.
     pub ssid: Option<u32>,
-    /// Reason, word 1 bits `[31:0]`: IMPLEMENTATION DEFINED.
+    /// Reason, word 1 bits `[31:0]`: IMPLEMENTATION DEFINED. Unverified:
+    /// width taken from `F_CFG_CONFLICT`; the `F_TLB_CONFLICT` record
+    /// diagram could not be checked.
     pub reason: u32,
-    /// NSIPA, word 1 bit 32.
+    /// NSIPA, word 1 bit 32. Unverified, as for
+    /// [`TranslationFault::nsipa`].
     pub nsipa: bool,
     /// PnU, InD and RnW of the input transaction.
     pub access: Access,
@@ -244,11 +266,16 @@ pub struct TlbConflict {
     pub s2: bool,
     /// InputAddr, word 2 bits `[63:0]`.
     pub input_addr: u64,
-    /// IPA, word 3 bits `[55:12]`.
+    /// IPA, word 3 bits `[55:12]` (record bits `[247:204]`).
     pub ipa: u64,
 }
 
 /// `F_BAD_ATS_TREQ`: an ATS Translation Request was refused.
+///
+/// Unverified: apart from the header (StreamID, SSV, SubstreamID), the
+/// positions below could not be checked against the record diagram, and
+/// neither Linux nor QEMU decodes this event. The R/W/X/Priv bits are
+/// therefore kept raw.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct BadAtsTreq {
     /// StreamID, word 0 bits `[63:32]`.
@@ -256,12 +283,12 @@ pub struct BadAtsTreq {
     /// SubstreamID, word 0 bits `[31:12]`, present when SSV (bit 11) is 1.
     pub ssid: Option<u32>,
     /// Requested R/W/X/Priv permissions as recorded in word 1 bits
-    /// `[39:32]` (record bits `[103:96]`), kept raw.
+    /// `[39:32]` (record bits `[103:96]`), kept raw. Unverified.
     pub perm_bits: u8,
     /// Span, word 1 bits `[51:44]` (record bits `[115:108]`): number of
-    /// STUs requested.
+    /// STUs requested. Unverified: assumed to match `E_PAGE_REQUEST`.
     pub span: u8,
-    /// InputAddr, word 2 bits `[63:12]`.
+    /// InputAddr, word 2 bits `[63:12]`. Unverified.
     pub input_addr: u64,
 }
 
@@ -287,7 +314,7 @@ pub struct PageRequestHint {
     /// Span, word 1 bits `[51:44]` (record bits `[115:108]`): size of the
     /// anticipated access in 4KB pages.
     pub span: u8,
-    /// InputAddr, word 2 bits `[63:12]`.
+    /// InputAddr, word 2 bits `[63:12]` (record bits `[191:140]`).
     pub input_addr: u64,
 }
 
@@ -392,7 +419,8 @@ pub enum Event {
     Unknown([u64; 4]),
 }
 
-/// Mask of IPA, word 3 bits `[55:12]`.
+/// Mask of IPA, word 3 bits `[55:12]` (Linux 6.12 `EVTQ_3_IPA` stops at
+/// bit 51; IHI 0070 H.a extends it to bit 55).
 const IPA_MASK: u64 = genmask(55, 12);
 /// Mask of FetchAddr, word 3 bits `[55:3]`.
 const FETCH_MASK: u64 = genmask(55, 3);

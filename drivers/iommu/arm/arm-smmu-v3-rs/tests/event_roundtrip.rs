@@ -308,3 +308,98 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn layouts_match_specification_diagrams() {
+    // IHI 0070 H.a §7.3 record bits, converted to 64-bit words: record bit
+    // b is word b / 64, bit b % 64.
+
+    // F_UUT: Reason [79:64], PnU 97, InD 98, RnW 99, InputAddr [191:128].
+    let w = [
+        0x0000_0007_0000_5801,
+        0xbeef | 1 << 33 | 1 << 35,
+        0xffff_0000_dead_b000,
+        0,
+    ];
+    assert_eq!(
+        Event::decode(w),
+        Event::Uut {
+            sid: 7,
+            ssid: Some(5),
+            reason: 0xbeef,
+            access: Attrs {
+                pnu: true,
+                ind: false,
+                rnw: true,
+            },
+            input_addr: 0xffff_0000_dead_b000,
+        }
+    );
+    assert_eq!(Event::decode(w).encode(), w);
+
+    // F_VMS_FETCH: Reason [79:64], GPCF 80, FetchAddr [247:195].
+    let w = [0x0000_0009_0000_0025, 0x1_1234, 0, 0x0080_0000_0000_0008];
+    assert_eq!(
+        Event::decode(w),
+        Event::VmsFetch(FetchAbort {
+            sid: 9,
+            ssid: None,
+            reason: 0x1234,
+            gpcf: true,
+            fetch_addr: 0x0080_0000_0000_0008,
+        })
+    );
+    assert_eq!(Event::decode(w).encode(), w);
+
+    // F_CFG_CONFLICT: Reason [95:64]. C_BAD_SUBSTREAMID: SubstreamID
+    // [31:12] with no SSV bit. F_TRANSL_FORBIDDEN: RnW 99, no SubstreamID.
+    let w = [0x0000_0002_0000_0821, 0xffff_fffe, 0, 0];
+    assert_eq!(
+        Event::decode(w),
+        Event::CfgConflict {
+            sid: 2,
+            ssid: Some(0),
+            reason: 0xffff_fffe,
+        }
+    );
+    let w = [0x0000_0003_ffff_f008, 0, 0, 0];
+    assert_eq!(
+        Event::decode(w),
+        Event::BadSubstreamId {
+            sid: 3,
+            ssid: 0xfffff,
+        }
+    );
+    assert_eq!(Event::decode(w).encode(), w);
+    let w = [0x0000_0004_0000_0007, 1 << 35, 0x1234_5678, 0];
+    let e = Event::TranslForbidden {
+        sid: 4,
+        rnw: true,
+        input_addr: 0x1234_5678,
+    };
+    assert_eq!(Event::decode(w), e);
+    assert_eq!(e.encode(), w);
+
+    // E_PAGE_REQUEST: uX 97, uW 98, uR 99, pX 101, pW 102, pR 103, Span
+    // [115:108], InputAddr[63:12] at [191:140].
+    for (bit, f) in [(33, 0), (34, 1), (35, 2), (37, 3), (38, 4), (39, 5)] {
+        let w = [0x0000_0001_0000_0024, 1 << bit | 0xab << 44, !0xfff, 0];
+        let Event::PageRequest(p) = Event::decode(w) else {
+            panic!()
+        };
+        let flags = [p.u_x, p.u_w, p.u_r, p.p_x, p.p_w, p.p_r];
+        assert_eq!(flags.iter().filter(|&&b| b).count(), 1);
+        assert!(flags[f], "bit {bit}");
+        assert_eq!(p.span, 0xab);
+        assert_eq!(p.input_addr, !0xfff);
+        assert_eq!(Event::PageRequest(p).encode(), w);
+    }
+
+    // IPA [247:204] reaches IPA bit 55 (Linux 6.12 stops at bit 51).
+    let w = [0x0000_0001_0000_0010, 1 << 39, 0, 0x00f0_0000_0000_1000];
+    let Event::Translation(t) = Event::decode(w) else {
+        panic!()
+    };
+    assert_eq!(t.ipa, 0x00f0_0000_0000_1000);
+    assert_eq!(Event::Translation(t).encode(), w);
+}
