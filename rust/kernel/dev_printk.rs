@@ -45,7 +45,7 @@ pub fn dev_printk(level: Level, dev: &Device, args: fmt::Arguments<'_>) {
         bindings::_dev_printk(
             level.prefix().as_ptr().cast(),
             dev.as_raw(),
-            b"%pA\0".as_ptr().cast(),
+            crate::c_str!("%pA").as_char_ptr(),
             core::ptr::addr_of!(args).cast::<c_void>(),
         )
     };

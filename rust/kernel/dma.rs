@@ -24,7 +24,11 @@ pub type DmaAddr = bindings::dma_addr_t;
 
 /// Sets the DMA mask of `dev` for streaming and coherent mappings to `bits`.
 pub fn set_mask_and_coherent(dev: &Device, bits: u32) -> Result {
-    let mask = if bits >= 64 { u64::MAX } else { (1u64 << bits) - 1 };
+    let mask = if bits >= 64 {
+        u64::MAX
+    } else {
+        (1u64 << bits) - 1
+    };
     // SAFETY: `dev` is a valid device.
     to_result(unsafe { bindings::dma_set_mask(dev.as_raw(), mask) })?;
     // SAFETY: `dev` is a valid device.

@@ -128,8 +128,8 @@ unsafe impl Sync for IommuDevice {}
 impl IommuDevice {
     /// An unregistered instance.
     pub fn new() -> Self {
-        // SAFETY: zero is the initial state of `struct iommu_device`.
         Self {
+            // SAFETY: zero is the initial state of `struct iommu_device`.
             inner: Opaque::new(unsafe { core::mem::zeroed() }),
             registered: false,
         }
@@ -160,7 +160,7 @@ impl IommuDevice {
                 self.as_raw(),
                 hwdev.as_raw(),
                 core::ptr::null_mut(),
-                b"%s\0".as_ptr().cast(),
+                crate::c_str!("%s").as_char_ptr(),
                 name.as_char_ptr(),
             )
         })?;
@@ -334,8 +334,9 @@ pub trait DomainOps: Sized + Send + Sync + 'static {
     /// Makes `dev` translate through `domain`.
     fn attach_dev(domain: &Domain<Self>, dev: &Device) -> Result;
 
-    /// Maps `pgcount` pages of `pgsize` from `iova` to `paddr`; returns the
-    /// number of bytes mapped (also on partial failure, through `Err`).
+    /// Maps `pgcount` pages of `pgsize` from `iova` to `paddr`; `mapped`
+    /// receives the number of bytes mapped, also on failure.
+    #[allow(clippy::too_many_arguments)]
     fn map_pages(
         _domain: &Domain<Self>,
         _iova: u64,
@@ -383,12 +384,24 @@ pub trait DomainOps: Sized + Send + Sync + 'static {
 struct DomainAdapter<T: DomainOps>(PhantomData<T>);
 
 impl<T: DomainOps> DomainAdapter<T> {
-    unsafe extern "C" fn attach_dev(d: *mut bindings::iommu_domain, dev: *mut bindings::device) -> c_int {
+    /// # Safety
+    ///
+    /// Called only by the IOMMU core, with pointers to live objects of this driver.
+    unsafe extern "C" fn attach_dev(
+        d: *mut bindings::iommu_domain,
+        dev: *mut bindings::device,
+    ) -> c_int {
         // SAFETY: the core passes a live domain of this driver (type
-        // invariant of `Domain`) and a live device.
-        from_result(|| T::attach_dev(unsafe { Domain::from_raw(d) }, unsafe { Device::as_ref(dev) }).map(|()| 0))
+        // invariant of `Domain`).
+        let domain = unsafe { Domain::from_raw(d) };
+        // SAFETY: the core passes a live device.
+        let dev = unsafe { Device::as_ref(dev) };
+        from_result(|| T::attach_dev(domain, dev).map(|()| 0))
     }
 
+    /// # Safety
+    ///
+    /// Called only by the IOMMU core, with pointers to live objects of this driver.
     #[allow(clippy::too_many_arguments)]
     unsafe extern "C" fn map_pages(
         d: *mut bindings::iommu_domain,
@@ -402,7 +415,16 @@ impl<T: DomainOps> DomainAdapter<T> {
     ) -> c_int {
         let mut done = 0usize;
         // SAFETY: live domain, see `attach_dev`.
-        let r = T::map_pages(unsafe { Domain::from_raw(d) }, iova as u64, paddr, pgsize, pgcount, prot, gfp, &mut done);
+        let r = T::map_pages(
+            unsafe { Domain::from_raw(d) },
+            iova as u64,
+            paddr,
+            pgsize,
+            pgcount,
+            prot,
+            gfp,
+            &mut done,
+        );
         // SAFETY: `mapped` is a valid out-pointer from the core.
         unsafe { *mapped = done };
         match r {
@@ -411,6 +433,9 @@ impl<T: DomainOps> DomainAdapter<T> {
         }
     }
 
+    /// # Safety
+    ///
+    /// Called only by the IOMMU core, with pointers to live objects of this driver.
     unsafe extern "C" fn unmap_pages(
         d: *mut bindings::iommu_domain,
         iova: c_ulong,
@@ -419,24 +444,50 @@ impl<T: DomainOps> DomainAdapter<T> {
         gather: *mut bindings::iommu_iotlb_gather,
     ) -> usize {
         // SAFETY: live domain and gather from the core.
-        T::unmap_pages(unsafe { Domain::from_raw(d) }, iova as u64, pgsize, pgcount, unsafe { Gather::from_raw(gather) })
+        T::unmap_pages(
+            unsafe { Domain::from_raw(d) },
+            iova as u64,
+            pgsize,
+            pgcount,
+            unsafe { Gather::from_raw(gather) },
+        )
     }
 
+    /// # Safety
+    ///
+    /// Called only by the IOMMU core, with pointers to live objects of this driver.
     unsafe extern "C" fn flush_iotlb_all(d: *mut bindings::iommu_domain) {
         // SAFETY: live domain.
         T::flush_iotlb_all(unsafe { Domain::from_raw(d) })
     }
 
-    unsafe extern "C" fn iotlb_sync(d: *mut bindings::iommu_domain, gather: *mut bindings::iommu_iotlb_gather) {
+    /// # Safety
+    ///
+    /// Called only by the IOMMU core, with pointers to live objects of this driver.
+    unsafe extern "C" fn iotlb_sync(
+        d: *mut bindings::iommu_domain,
+        gather: *mut bindings::iommu_iotlb_gather,
+    ) {
         // SAFETY: live domain and gather.
-        T::iotlb_sync(unsafe { Domain::from_raw(d) }, unsafe { Gather::from_raw(gather) })
+        T::iotlb_sync(unsafe { Domain::from_raw(d) }, unsafe {
+            Gather::from_raw(gather)
+        })
     }
 
-    unsafe extern "C" fn iova_to_phys(d: *mut bindings::iommu_domain, iova: bindings::dma_addr_t) -> bindings::phys_addr_t {
+    /// # Safety
+    ///
+    /// Called only by the IOMMU core, with pointers to live objects of this driver.
+    unsafe extern "C" fn iova_to_phys(
+        d: *mut bindings::iommu_domain,
+        iova: bindings::dma_addr_t,
+    ) -> bindings::phys_addr_t {
         // SAFETY: live domain.
         T::iova_to_phys(unsafe { Domain::from_raw(d) }, iova)
     }
 
+    /// # Safety
+    ///
+    /// Called only by the IOMMU core, with pointers to live objects of this driver.
     unsafe extern "C" fn free(d: *mut bindings::iommu_domain) {
         // SAFETY: the core frees each domain once, after its last use; it
         // was allocated by `Domain::new_paging` as a `KBox<Domain<T>>`.
@@ -544,6 +595,9 @@ pub trait IommuOps: 'static {
 struct OpsAdapter<T: IommuOps>(PhantomData<T>);
 
 impl<T: IommuOps> OpsAdapter<T> {
+    /// # Safety
+    ///
+    /// Called only by the IOMMU core, with pointers to live objects of this driver.
     unsafe extern "C" fn probe_device(dev: *mut bindings::device) -> *mut bindings::iommu_device {
         // SAFETY: the core passes a live device.
         match T::probe_device(unsafe { Device::as_ref(dev) }) {
@@ -552,12 +606,20 @@ impl<T: IommuOps> OpsAdapter<T> {
         }
     }
 
+    /// # Safety
+    ///
+    /// Called only by the IOMMU core, with pointers to live objects of this driver.
     unsafe extern "C" fn release_device(dev: *mut bindings::device) {
         // SAFETY: live device.
         T::release_device(unsafe { Device::as_ref(dev) })
     }
 
-    unsafe extern "C" fn domain_alloc_paging(dev: *mut bindings::device) -> *mut bindings::iommu_domain {
+    /// # Safety
+    ///
+    /// Called only by the IOMMU core, with pointers to live objects of this driver.
+    unsafe extern "C" fn domain_alloc_paging(
+        dev: *mut bindings::device,
+    ) -> *mut bindings::iommu_domain {
         // SAFETY: live device.
         match T::domain_alloc_paging(unsafe { Device::as_ref(dev) }) {
             Ok(p) => p,
@@ -565,7 +627,13 @@ impl<T: IommuOps> OpsAdapter<T> {
         }
     }
 
-    unsafe extern "C" fn of_xlate(dev: *mut bindings::device, args: *const bindings::of_phandle_args) -> c_int {
+    /// # Safety
+    ///
+    /// Called only by the IOMMU core, with pointers to live objects of this driver.
+    unsafe extern "C" fn of_xlate(
+        dev: *mut bindings::device,
+        args: *const bindings::of_phandle_args,
+    ) -> c_int {
         // SAFETY: live device; `args` is valid with `args_count` cells.
         let (dev, cells) = unsafe {
             let all: &[u32; 16] = &(*args).args;
@@ -575,16 +643,28 @@ impl<T: IommuOps> OpsAdapter<T> {
         from_result(|| T::of_xlate(dev, cells).map(|()| 0))
     }
 
-    unsafe extern "C" fn get_resv_regions(dev: *mut bindings::device, list: *mut bindings::list_head) {
+    /// # Safety
+    ///
+    /// Called only by the IOMMU core, with pointers to live objects of this driver.
+    unsafe extern "C" fn get_resv_regions(
+        dev: *mut bindings::device,
+        list: *mut bindings::list_head,
+    ) {
         // SAFETY: live device and list.
         T::get_resv_regions(unsafe { Device::as_ref(dev) }, list)
     }
 
+    /// # Safety
+    ///
+    /// Called only by the IOMMU core, with pointers to live objects of this driver.
     unsafe extern "C" fn capable(dev: *mut bindings::device, cap: bindings::iommu_cap) -> bool {
         // SAFETY: live device.
-        T::capable(unsafe { Device::as_ref(dev) }, cap as u32)
+        T::capable(unsafe { Device::as_ref(dev) }, cap)
     }
 
+    /// # Safety
+    ///
+    /// Called only by the IOMMU core, with pointers to live objects of this driver.
     unsafe extern "C" fn device_group(dev: *mut bindings::device) -> *mut bindings::iommu_group {
         // SAFETY: live device; both helpers take a reference on the group.
         unsafe {
@@ -626,11 +706,27 @@ pub const fn ops_table<T: IommuOps>(paging_ops: &'static DomainOpsTable) -> OpsT
 
 /// Adds the software-managed MSI window (`IOMMU_RESV_SW_MSI`) and the
 /// DMA layer's reserved regions of `dev` to `list`.
-pub fn add_sw_msi_and_dma_regions(dev: &Device, list: *mut bindings::list_head, base: u64, len: usize) {
+///
+/// # Safety
+///
+/// `list` must be the list head the IOMMU core passed to
+/// `get_resv_regions`.
+pub unsafe fn add_sw_msi_and_dma_regions(
+    dev: &Device,
+    list: *mut bindings::list_head,
+    base: u64,
+    len: usize,
+) {
     let prot = PROT_WRITE | PROT_NOEXEC | PROT_MMIO;
     // SAFETY: allocation with no preconditions.
     let region = unsafe {
-        bindings::iommu_alloc_resv_region(base, len, prot, bindings::iommu_resv_type_IOMMU_RESV_SW_MSI, GFP_KERNEL.as_raw())
+        bindings::iommu_alloc_resv_region(
+            base,
+            len,
+            prot,
+            bindings::iommu_resv_type_IOMMU_RESV_SW_MSI,
+            GFP_KERNEL.as_raw(),
+        )
     };
     if !region.is_null() {
         // SAFETY: `region` is new and `list` is the caller's list head.
@@ -644,5 +740,7 @@ pub fn add_sw_msi_and_dma_regions(dev: &Device, list: *mut bindings::list_head, 
 /// (`iommu_fwspec_add_ids`).
 pub fn fwspec_add_ids(dev: &Device, ids: &[u32]) -> Result {
     // SAFETY: `dev` is valid; the callee copies the IDs.
-    to_result(unsafe { bindings::iommu_fwspec_add_ids(dev.as_raw(), ids.as_ptr() as *mut u32, ids.len() as c_int) })
+    to_result(unsafe {
+        bindings::iommu_fwspec_add_ids(dev.as_raw(), ids.as_ptr() as *mut u32, ids.len() as c_int)
+    })
 }

@@ -61,14 +61,26 @@ pub struct ThreadedRegistration<T: ThreadedHandler> {
     handler: Arc<T>,
 }
 
-unsafe extern "C" fn hard_irq<T: ThreadedHandler>(_irq: c_int, dev_id: *mut c_void) -> bindings::irqreturn_t {
+/// # Safety
+///
+/// Called only by the IRQ core, with the `dev_id` registered with the line.
+unsafe extern "C" fn hard_irq<T: ThreadedHandler>(
+    _irq: c_int,
+    dev_id: *mut c_void,
+) -> bindings::irqreturn_t {
     // SAFETY: `dev_id` is the handler registered with this line, alive until
     // `free_irq` returns (type invariant of `ThreadedRegistration`).
     let h = unsafe { &*(dev_id as *const T) };
     h.handle().into_raw()
 }
 
-unsafe extern "C" fn thread_fn<T: ThreadedHandler>(_irq: c_int, dev_id: *mut c_void) -> bindings::irqreturn_t {
+/// # Safety
+///
+/// Called only by the IRQ core, with the `dev_id` registered with the line.
+unsafe extern "C" fn thread_fn<T: ThreadedHandler>(
+    _irq: c_int,
+    dev_id: *mut c_void,
+) -> bindings::irqreturn_t {
     // SAFETY: as in `hard_irq`.
     let h = unsafe { &*(dev_id as *const T) };
     h.thread_fn().into_raw()

@@ -64,6 +64,9 @@ pub trait Case {
     fn run(test: &Test);
 }
 
+/// # Safety
+///
+/// Called only by KUnit, with the running test.
 unsafe extern "C" fn trampoline<C: Case>(test: *mut bindings::kunit) {
     // SAFETY: KUnit calls `run_case` with the running test.
     C::run(unsafe { Test::from_raw(test) });

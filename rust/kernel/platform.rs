@@ -145,6 +145,9 @@ pub trait Driver: Sized + Send + Sync + 'static {
 struct Adapter<T: Driver>(PhantomData<T>);
 
 impl<T: Driver> Adapter<T> {
+    /// # Safety
+    ///
+    /// Called only by the driver core, with a live platform device.
     unsafe extern "C" fn probe_callback(pdev: *mut bindings::platform_device) -> c_int {
         from_result(|| {
             // SAFETY: the driver core passes a valid device that stays alive
@@ -161,6 +164,9 @@ impl<T: Driver> Adapter<T> {
         })
     }
 
+    /// # Safety
+    ///
+    /// Called only by the driver core, with a live platform device.
     unsafe extern "C" fn remove_callback(pdev: *mut bindings::platform_device) {
         // SAFETY: `pdev` is valid during `remove`.
         let ptr = unsafe { bindings::platform_get_drvdata(pdev) };

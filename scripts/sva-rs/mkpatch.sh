@@ -19,8 +19,9 @@ if [[ ! -d $pristine ]]; then
 fi
 out=$TOP/patches/$name.patch
 {
-	printf 'Subject: %s\n\n' "$subject"
+	printf 'From: iommu-sva-rs developers\nSubject: [PATCH] %s\n\n---\n' "$subject"
 	for f in "$@"; do
+		printf 'diff --git a/%s b/%s\n' "$f" "$f"
 		diff -u --label "a/$f" --label "b/$f" "$pristine/$f" "$KSRC/$f" || true
 	done
 } >"$out"

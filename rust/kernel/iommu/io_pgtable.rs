@@ -94,16 +94,30 @@ impl<F: FlushOps> FlushTable<F> {
         tlb_add_page: Some(Self::add_page),
     };
 
+    /// # Safety
+    ///
+    /// Called only by the io-pgtable library, with the cookie registered with it.
     unsafe extern "C" fn flush_all(cookie: *mut c_void) {
         // SAFETY: the cookie is the `F` kept alive by the `IoPgtable`.
         unsafe { &*(cookie as *const F) }.tlb_flush_all()
     }
 
-    unsafe extern "C" fn flush_walk(iova: c_ulong, size: usize, granule: usize, cookie: *mut c_void) {
+    /// # Safety
+    ///
+    /// Called only by the io-pgtable library, with the cookie registered with it.
+    unsafe extern "C" fn flush_walk(
+        iova: c_ulong,
+        size: usize,
+        granule: usize,
+        cookie: *mut c_void,
+    ) {
         // SAFETY: as in `flush_all`.
         unsafe { &*(cookie as *const F) }.tlb_flush_walk(iova as u64, size, granule)
     }
 
+    /// # Safety
+    ///
+    /// Called only by the io-pgtable library, with the cookie registered with it.
     unsafe extern "C" fn add_page(
         gather: *mut bindings::iommu_iotlb_gather,
         iova: c_ulong,
@@ -119,7 +133,11 @@ impl<F: FlushOps> FlushTable<F> {
 
 impl<F: FlushOps> IoPgtable<F> {
     /// Allocates empty stage-1 tables for the IOMMU `iommu_dev`.
-    pub fn new_arm_lpae_s1(iommu_dev: &Device, cfg: &ArmLpaeS1Config, cookie: Arc<F>) -> Result<Self> {
+    pub fn new_arm_lpae_s1(
+        iommu_dev: &Device,
+        cfg: &ArmLpaeS1Config,
+        cookie: Arc<F>,
+    ) -> Result<Self> {
         // SAFETY: all-zero is a valid starting configuration.
         let mut c: bindings::io_pgtable_cfg = unsafe { core::mem::zeroed() };
         c.quirks = cfg.quirks as c_ulong;
@@ -133,7 +151,11 @@ impl<F: FlushOps> IoPgtable<F> {
         // SAFETY: `c` is a valid configuration; the cookie outlives the
         // tables (kept in `Self`).
         let ops = unsafe {
-            bindings::alloc_io_pgtable_ops(bindings::io_pgtable_fmt_ARM_64_LPAE_S1, &mut c, cookie_ptr)
+            bindings::alloc_io_pgtable_ops(
+                bindings::io_pgtable_fmt_ARM_64_LPAE_S1,
+                &mut c,
+                cookie_ptr,
+            )
         };
         if ops.is_null() {
             return Err(ENOMEM);
@@ -179,7 +201,16 @@ impl<F: FlushOps> IoPgtable<F> {
         // SAFETY: `ops` is valid (type invariant) and has `map_pages`.
         let ret = unsafe {
             match (*self.ops).map_pages {
-                Some(f) => f(self.ops, iova as c_ulong, paddr, pgsize, pgcount, prot as c_int, gfp, mapped),
+                Some(f) => f(
+                    self.ops,
+                    iova as c_ulong,
+                    paddr,
+                    pgsize,
+                    pgcount,
+                    prot as c_int,
+                    gfp,
+                    mapped,
+                ),
                 None => return Err(EINVAL),
             }
         };

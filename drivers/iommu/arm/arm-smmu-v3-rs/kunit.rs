@@ -20,8 +20,7 @@ fn qemu_like() -> Features {
         | (0b10 << 2) // TTF: AArch64
         | (1 << 4) // COHACC
         | (1 << 1); // S1P
-    let idr1 = (16 << 0) // SIDSIZE
-        | (0 << 6) // SSIDSIZE
+    let idr1 = 16 // SIDSIZE; SSIDSIZE (bits [10:6]) stays 0
         | (19 << 21) // CMDQS
         | (19 << 16); // EVENTQS
     let idr3 = 1 << 10; // RIL

@@ -163,7 +163,7 @@ TEST_F(rust_debugfs, flags_match_idr)
 		{ "RIL", FIELD(i3, 10, 10) },
 	};
 
-	for (size_t i = 0; i < sizeof(flags) / sizeof(flags[0]); i++) {
+	for (size_t i = 0; i < ARRAY_SIZE(flags); i++) {
 		EXPECT_EQ(flags[i].set, has_token(self->features, flags[i].token))
 			TH_LOG("%s: IDR says %d; features: %s", flags[i].token, flags[i].set,
 			       self->features);
