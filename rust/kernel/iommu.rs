@@ -521,6 +521,38 @@ pub const fn domain_ops_table<T: DomainOps>() -> DomainOpsTable {
     DomainOpsTable(ops)
 }
 
+/// Operations of a domain that exists once per driver (identity or
+/// blocked) and is never freed.
+pub trait StaticDomainOps: 'static {
+    /// Makes `dev` use this domain.
+    fn attach_dev(domain: *mut bindings::iommu_domain, dev: &Device) -> Result;
+}
+
+struct StaticAdapter<T: StaticDomainOps>(PhantomData<T>);
+
+impl<T: StaticDomainOps> StaticAdapter<T> {
+    /// # Safety
+    ///
+    /// Called only by the IOMMU core, with a live device.
+    unsafe extern "C" fn attach_dev(
+        d: *mut bindings::iommu_domain,
+        dev: *mut bindings::device,
+    ) -> c_int {
+        // SAFETY: the core passes a live device.
+        let dev = unsafe { Device::as_ref(dev) };
+        from_result(|| T::attach_dev(d, dev).map(|()| 0))
+    }
+}
+
+/// Builds the `struct iommu_domain_ops` of a static domain: `attach_dev`
+/// only, no `free`.
+pub const fn static_domain_ops_table<T: StaticDomainOps>() -> DomainOpsTable {
+    // SAFETY: all-zero is "no callback" for every field.
+    let mut ops: bindings::iommu_domain_ops = unsafe { core::mem::zeroed() };
+    ops.attach_dev = Some(StaticAdapter::<T>::attach_dev);
+    DomainOpsTable(ops)
+}
+
 /// A domain that is not allocated but exists once per driver (identity or
 /// blocked), as `static`.
 ///

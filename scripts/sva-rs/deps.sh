@@ -12,7 +12,7 @@ need_apt=()
 # command-or-file : debian package
 for pair in \
 	clang:clang ld.lld:lld llvm-ar:llvm flex:flex bison:bison bc:bc \
-	cpio:cpio rsync:rsync xz:xz-utils \
+	cpio:cpio rsync:rsync xz:xz-utils patch:patch perl:perl make:make \
 	qemu-system-aarch64:qemu-system-arm \
 	aarch64-linux-gnu-gcc:gcc-aarch64-linux-gnu \
 	/usr/lib/llvm-14/lib/libclang.so:libclang-dev \

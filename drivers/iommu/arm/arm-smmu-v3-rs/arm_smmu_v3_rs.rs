@@ -18,6 +18,9 @@ pub mod hw;
 #[path = "model/mod.rs"]
 pub mod model;
 
+#[path = "smmu/mod.rs"]
+pub mod smmu;
+
 mod device;
 #[cfg(CONFIG_ARM_SMMU_V3_RUST_KUNIT_TEST)]
 mod kunit;

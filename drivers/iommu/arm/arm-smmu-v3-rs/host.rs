@@ -18,5 +18,8 @@ pub mod hw;
 #[path = "model/mod.rs"]
 pub mod model;
 
+#[path = "smmu/mod.rs"]
+pub mod smmu;
+
 #[cfg(any(test, feature = "testmem"))]
 pub mod testmem;
