@@ -55,3 +55,8 @@ void rust_helper_writeq_relaxed(u64 value, void __iomem *addr)
 {
 	writeq_relaxed(value, addr);
 }
+
+void rust_helper_dma_wmb(void)
+{
+	dma_wmb();
+}

@@ -117,7 +117,7 @@ impl DeviceIommu {
 /// registered because it is only used pinned.
 pub struct IommuDevice {
     inner: Opaque<bindings::iommu_device>,
-    registered: bool,
+    registered: core::sync::atomic::AtomicBool,
 }
 
 // SAFETY: the C structure is protected by the IOMMU core's locking.
@@ -131,7 +131,7 @@ impl IommuDevice {
         Self {
             // SAFETY: zero is the initial state of `struct iommu_device`.
             inner: Opaque::new(unsafe { core::mem::zeroed() }),
-            registered: false,
+            registered: core::sync::atomic::AtomicBool::new(false),
         }
     }
 
@@ -147,12 +147,7 @@ impl IommuDevice {
     ///
     /// `self` must not move until it is unregistered (keep it pinned, e.g.
     /// in an `Arc` or `Pin<KBox<_>>`), and `ops` must outlive it.
-    pub unsafe fn register(
-        &mut self,
-        hwdev: &Device,
-        ops: &'static OpsTable,
-        name: &CStr,
-    ) -> Result {
+    pub unsafe fn register(&self, hwdev: &Device, ops: &'static OpsTable, name: &CStr) -> Result {
         // SAFETY: `self.inner` is valid and pinned (caller); `name` is
         // NUL-terminated and copied by the callee (`%s`).
         to_result(unsafe {
@@ -171,14 +166,18 @@ impl IommuDevice {
             unsafe { bindings::iommu_device_sysfs_remove(self.as_raw()) };
             return Err(Error::from_errno(ret));
         }
-        self.registered = true;
+        self.registered
+            .store(true, core::sync::atomic::Ordering::Release);
         Ok(())
     }
 
     /// Unregisters the instance; detaches every device behind it first (the
     /// core calls `release_device` for each).
-    pub fn unregister(&mut self) {
-        if core::mem::take(&mut self.registered) {
+    pub fn unregister(&self) {
+        if self
+            .registered
+            .swap(false, core::sync::atomic::Ordering::AcqRel)
+        {
             // SAFETY: registered (checked), pinned by the type invariant.
             unsafe {
                 bindings::iommu_device_unregister(self.as_raw());
@@ -311,6 +310,32 @@ impl Gather {
         } else {
             Some((g.start as u64, g.end as u64, g.pgsize))
         }
+    }
+
+    /// Records that `[iova, iova + size)` needs invalidating, after first
+    /// flushing what was gathered with `sync(start, end, pgsize)` if the new
+    /// page cannot be merged with it (a different page size, or not
+    /// adjacent). The same rule as the C `iommu_iotlb_gather_add_page`,
+    /// without needing the domain.
+    pub fn add_page_with(&self, iova: u64, size: usize, sync: impl FnOnce(u64, u64, usize)) {
+        // SAFETY: valid by construction; the core does not touch the gather
+        // while it is lent to the driver.
+        let g = unsafe { &mut *self.0.get() };
+        let end = iova.wrapping_add(size as u64).wrapping_sub(1);
+        if g.pgsize != 0 {
+            let disjoint = (end as c_ulong).wrapping_add(1) < g.start
+                || iova as c_ulong > g.end.wrapping_add(1);
+            if g.pgsize != size || disjoint {
+                if g.end >= g.start {
+                    sync(g.start as u64, g.end as u64, g.pgsize);
+                }
+                g.start = c_ulong::MAX;
+                g.end = 0;
+            }
+        }
+        g.pgsize = size;
+        g.start = g.start.min(iova as c_ulong);
+        g.end = g.end.max(end as c_ulong);
     }
 
     /// Records that `[iova, iova + size)` of `domain` needs invalidating,

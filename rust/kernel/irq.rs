@@ -121,3 +121,36 @@ impl<T: ThreadedHandler> Drop for ThreadedRegistration<T> {
         unsafe { bindings::free_irq(self.irq, dev_id) };
     }
 }
+
+/// Interrupts are disabled on the local CPU until this guard is dropped
+/// (`local_irq_save`/`local_irq_restore`).
+///
+/// Take it before a lock that code running in hard-IRQ context may also
+/// take, and drop it after the lock guard.
+///
+/// # Invariants
+///
+/// `flags` is the value `local_irq_save` returned on this CPU; the guard is
+/// not `Send`, so it is restored on the same CPU.
+pub struct LocalIrqDisabled {
+    flags: crate::ffi::c_ulong,
+    _not_send: core::marker::PhantomData<*mut ()>,
+}
+
+/// Disables interrupts on the local CPU until the returned guard drops.
+pub fn local_irq_save() -> LocalIrqDisabled {
+    // SAFETY: no preconditions; the flags are restored by the guard.
+    let flags = unsafe { bindings::sva_rs_local_irq_save() };
+    LocalIrqDisabled {
+        flags,
+        _not_send: core::marker::PhantomData,
+    }
+}
+
+impl Drop for LocalIrqDisabled {
+    fn drop(&mut self) {
+        // SAFETY: `flags` came from `local_irq_save` on this CPU (type
+        // invariant).
+        unsafe { bindings::local_irq_restore(self.flags) };
+    }
+}

@@ -98,6 +98,13 @@ impl Device {
 }
 
 impl device::Device {
+    /// The device's firmware node (`dev_fwnode()`), an opaque identity used
+    /// to match it with the firmware descriptions that refer to it.
+    pub fn fwnode(&self) -> *mut bindings::fwnode_handle {
+        // SAFETY: `self.as_raw()` is a valid device.
+        unsafe { (*self.as_raw()).fwnode }
+    }
+
     /// The device's name (`dev_name()`), e.g. `9050000.smmuv3`.
     pub fn name_cstr(&self) -> &CStr {
         // SAFETY: `self.as_raw()` is a valid device; `dev_name` returns the

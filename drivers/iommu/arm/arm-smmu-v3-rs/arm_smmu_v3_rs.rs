@@ -6,10 +6,10 @@
 //! SMMUv3 in [`model`]; both are kernel-independent and also tested on the
 //! host with `cargo test`. This crate root adds the kernel glue.
 //!
-//! Current state: the driver probes the SMMU, decodes and reports its
-//! features and leaves it disabled with incoming transactions bypassing it
-//! (`SMMU_GBPA.ABORT == 0`), so devices behind it keep working without
-//! translation until the DMA path is implemented.
+//! The driver registers each SMMU with the IOMMU core and provides
+//! identity, blocking and stage-1 paging domains (io-pgtable-arm); see
+//! [`domain`] for the device and domain side and [`device`] for the
+//! instance itself.
 
 #[path = "hw/mod.rs"]
 pub mod hw;
@@ -21,7 +21,9 @@ pub mod model;
 #[path = "smmu/mod.rs"]
 pub mod smmu;
 
+mod backend;
 mod device;
+mod domain;
 #[cfg(CONFIG_ARM_SMMU_V3_RUST_KUNIT_TEST)]
 mod kunit;
 

@@ -1,29 +1,191 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! Probe of one SMMUv3 instance: register mapping, identification, and the
-//! quiescent state the SMMU is left in.
+//! One SMMUv3 instance: probe, reset, the command/event queues under their
+//! locks, interrupt threads, registration with the IOMMU core, debugfs.
+//!
+//! The hardware-facing logic lives in [`crate::smmu`], generic over its
+//! backends; this file instantiates it with the kernel backends of
+//! [`crate::backend`] and wires it to the kernel.
 
-use crate::hw::regs::{offsets, Aidr, Cr0, Features, Gbpa, IdRegs, Idr0, Idr1, Idr3, Idr5, Iidr};
+use crate::{
+    backend::{DmaBuf, KernelDelay, KernelDma, MmioRegs},
+    domain,
+    hw::{event::Event, regs::Features},
+    smmu::{self, CmdQueue, EventQueue, SmmuError, StreamTable},
+};
+use core::sync::atomic::{AtomicPtr, Ordering};
 use kernel::{
-    bindings, c_str, debugfs, dev_err, dev_info, device::Device, io_mem::IoMem, platform,
-    prelude::*, str::CString, types::ARef,
+    bindings, c_str, debugfs, dev_err, dev_info, dev_warn,
+    device::Device,
+    iommu::IommuDevice,
+    irq::{self, IrqReturn, ThreadedHandler, ThreadedRegistration},
+    new_mutex, new_spinlock, platform,
+    prelude::*,
+    str::CString,
+    sync::{Arc, ArcBorrow, Mutex, SpinLock},
+    types::ARef,
 };
 
 /// Size of the register file the driver needs: pages 0 and 1.
 const SMMU_REG_SIZE: usize = 0x20000;
 
-/// How long to wait for `CR0ACK`/`GBPA.Update`, in microseconds.
-const ACK_TIMEOUT_US: u32 = 1_000_000;
+/// Records drained per event-thread pass before yielding.
+const EVTQ_BUDGET: u32 = 256;
 
-/// Smallest command queue (log2 entries) the driver will run with.
-const MIN_CMDQ_LOG2: u8 = 2;
+/// Events printed per pass; the rest are counted (a fault storm must not
+/// flood the log).
+const EVTQ_PRINT_LIMIT: u32 = 16;
+
+/// SMMU instances a system may have (for the lookup by firmware node).
+const MAX_SMMUS: usize = 16;
+
+/// The driver-core types instantiated for the kernel.
+pub(crate) type HwDevice = smmu::Device<MmioRegs, KernelDelay>;
+pub(crate) type Strtab = StreamTable<DmaBuf, KVec<Option<DmaBuf>>>;
 
 kernel::of_id_table!(SMMU_OF_TABLE, (), [(c_str!("arm,smmu-v3"), ())]);
 
-/// One probed SMMUv3.
+/// An SMMU instance, shared by the devices behind it and their domains.
+///
+/// Lock order: `strtab` before `cmdq`; `cmdq` is always taken with local
+/// interrupts disabled ([`Smmu::with_cmdq`]) because invalidation can be
+/// reached from hard-IRQ context (DMA unmap in an interrupt handler).
+#[pin_data]
+pub(crate) struct Smmu {
+    pub(crate) dev: ARef<Device>,
+    pub(crate) hw: HwDevice,
+    pub(crate) alloc: KernelDma,
+    pub(crate) features: Features,
+    /// The SMMU's firmware node, compared with the `iommu-map` of devices.
+    fwnode: usize,
+    #[pin]
+    cmdq: SpinLock<CmdQueue<DmaBuf>>,
+    #[pin]
+    pub(crate) strtab: Mutex<Strtab>,
+    #[pin]
+    evtq: Mutex<EventQueue<DmaBuf>>,
+    #[pin]
+    pub(crate) asids: SpinLock<domain::AsidMap>,
+    /// StreamID → device, to name the master in event reports; released
+    /// devices leave a `None` slot that the next probe reuses.
+    #[pin]
+    pub(crate) streams: SpinLock<KVec<(u32, Option<ARef<Device>>)>>,
+    /// This instance as the IOMMU core knows it.
+    pub(crate) iommu: IommuDevice,
+}
+
+impl Smmu {
+    /// Runs `f` with the command queue, local interrupts disabled.
+    pub(crate) fn with_cmdq<T>(&self, f: impl FnOnce(&HwDevice, &mut CmdQueue<DmaBuf>) -> T) -> T {
+        let _irq = irq::local_irq_save();
+        let mut q = self.cmdq.lock();
+        f(&self.hw, &mut q)
+    }
+
+    /// The device behind `sid`, if one was probed.
+    /// The `struct iommu_device` of this instance.
+    pub(crate) fn iommu_device(&self) -> *mut bindings::iommu_device {
+        self.iommu.as_raw()
+    }
+
+    fn master_of(&self, sid: u32) -> Option<ARef<Device>> {
+        self.streams
+            .lock()
+            .iter()
+            .find(|(s, d)| *s == sid && d.is_some())
+            .and_then(|(_, d)| d.clone())
+    }
+
+    fn drain_events(&self) {
+        let mut printed = 0u32;
+        let mut suppressed = 0u32;
+        let mut q = self.evtq.lock();
+        let report = q.drain(&self.hw, EVTQ_BUDGET, |ev: &Event, _raw| {
+            if printed >= EVTQ_PRINT_LIMIT {
+                suppressed += 1;
+                return;
+            }
+            printed += 1;
+            match self.master_of(ev.sid()) {
+                Some(master) => dev_err!(&master, "{ev}\n"),
+                None => dev_err!(&self.dev, "{ev}\n"),
+            }
+        });
+        match report {
+            Ok(r) => {
+                if r.overflows > 0 {
+                    dev_err!(&self.dev, "event queue overflowed: events were lost\n");
+                }
+            }
+            Err(e) => dev_err!(&self.dev, "event queue: {e}\n"),
+        }
+        if suppressed > 0 {
+            dev_warn!(&self.dev, "{suppressed} more events not shown\n");
+        }
+    }
+
+    fn handle_gerror(&self) {
+        match self.with_cmdq(|hw, q| hw.handle_gerror(q)) {
+            Ok(report) => {
+                if report.active.raw() != 0 {
+                    dev_err!(&self.dev, "global error: {}\n", report.active);
+                }
+            }
+            Err(e) => dev_err!(&self.dev, "global error handling failed: {e}\n"),
+        }
+    }
+}
+
+fn errno(e: SmmuError) -> Error {
+    Error::from_errno(e.errno())
+}
+
+/// Live instances, for `probe_device` to find the SMMU a device is behind.
+///
+/// A slot holds a borrowed `Arc<Smmu>` pointer from just before the
+/// instance registers with the IOMMU core until just after it unregisters,
+/// which brackets every `probe_device` call that can name it.
+static INSTANCES: [AtomicPtr<Smmu>; MAX_SMMUS] =
+    [const { AtomicPtr::new(core::ptr::null_mut()) }; MAX_SMMUS];
+
+/// The instance whose firmware node is `fwnode`.
+pub(crate) fn lookup(fwnode: *mut bindings::fwnode_handle) -> Option<Arc<Smmu>> {
+    INSTANCES.iter().find_map(|slot| {
+        let p = slot.load(Ordering::Acquire);
+        if p.is_null() {
+            return None;
+        }
+        // SAFETY: a non-null slot points to a live `Smmu` owned by an
+        // `Arc` that outlives the slot (see `INSTANCES`).
+        let borrow = unsafe { ArcBorrow::from_raw(p) };
+        (borrow.fwnode == fwnode as usize).then(|| borrow.into())
+    })
+}
+
+struct EventIrq(Arc<Smmu>);
+
+impl ThreadedHandler for EventIrq {
+    fn thread_fn(&self) -> IrqReturn {
+        self.0.drain_events();
+        IrqReturn::Handled
+    }
+}
+
+struct GerrorIrq(Arc<Smmu>);
+
+impl ThreadedHandler for GerrorIrq {
+    fn thread_fn(&self) -> IrqReturn {
+        self.0.handle_gerror();
+        IrqReturn::Handled
+    }
+}
+
+/// The bound driver: an instance registered with the IOMMU core.
 pub(crate) struct SmmuV3 {
-    regs: IoMem,
-    dev: ARef<Device>,
+    smmu: Arc<Smmu>,
+    slot: usize,
+    evt_irq: Option<ThreadedRegistration<EventIrq>>,
+    gerror_irq: Option<ThreadedRegistration<GerrorIrq>>,
     _debugfs: Option<debugfs::Dir>,
 }
 
@@ -40,99 +202,158 @@ impl platform::Driver for SmmuV3 {
                 "cannot map {SMMU_REG_SIZE:#x} bytes of registers: {e:?}\n"
             );
         })?;
-
-        let ids = read_id_regs(&regs)?;
-        let features = Features::decode(&ids);
+        let cfg = smmu::Config {
+            // Until a domain is attached, a stream is blocked, and so is
+            // all traffic while the SMMU is disabled.
+            gbpa_abort: true,
+            bypass_unattached: false,
+            wired_irqs: true,
+            ..smmu::Config::DEFAULT
+        };
+        let hw = HwDevice::probe(MmioRegs(regs), KernelDelay, cfg).map_err(|e| {
+            dev_err!(&dev, "unusable SMMU: {e}\n");
+            errno(e)
+        })?;
+        let features = *hw.features();
         dev_info!(&dev, "{features}\n");
-        if let Err(why) = features.check_usable(MIN_CMDQ_LOG2) {
-            dev_err!(&dev, "unsupported SMMU, not using it: {why:?}\n");
-            return Err(ENODEV);
-        }
 
-        quiesce(&regs, &dev)?;
+        let oas = features.oas_bits().unwrap_or(48);
+        kernel::dma::set_mask_and_coherent(&dev, oas)?;
+
+        let alloc = KernelDma { dev: dev.clone() };
+        let geometry = hw.strtab_geometry().map_err(errno)?;
+        let l1 = usize::try_from(geometry.l1_entries()).map_err(|_| EINVAL)?;
+        let mut slots = KVec::with_capacity(l1, GFP_KERNEL)?;
+        for _ in 0..l1 {
+            slots.push(None, GFP_KERNEL)?;
+        }
+        let strtab = Strtab::new(&alloc, geometry, hw.default_ste(), slots).map_err(errno)?;
+        let mut cmdq = CmdQueue::new(&alloc, hw.cmdq_log2(), hw.msi_poll()).map_err(errno)?;
+        let mut evtq = EventQueue::new(&alloc, hw.evtq_log2()).map_err(errno)?;
+        let cr0 = hw
+            .reset(
+                &mut cmdq,
+                &mut evtq,
+                None::<&mut smmu::PriQueue<DmaBuf>>,
+                &strtab,
+            )
+            .map_err(|e| {
+                dev_err!(&dev, "reset failed: {e}\n");
+                errno(e)
+            })?;
         dev_info!(
             &dev,
-            "translation not implemented yet: SMMU left disabled, DMA from devices behind it bypasses it (GBPA.ABORT=0)\n"
+            "enabled ({cr0:?}); stream table {} entries, {}-entry command queue, {}-entry event queue\n",
+            geometry.num_sids(),
+            1u32 << hw.cmdq_log2(),
+            1u32 << hw.evtq_log2()
         );
 
-        let debugfs = debugfs_dir(&dev, &ids, &features)
+        let asids = domain::AsidMap::new(features.asid_bits())?;
+        let (fwnode, smmu_dev) = (dev.fwnode() as usize, dev.clone());
+        let smmu = Arc::pin_init(
+            pin_init!(Smmu {
+                fwnode,
+                dev: smmu_dev,
+                hw,
+                alloc,
+                features,
+                cmdq <- new_spinlock!(cmdq, "arm_smmu_v3_rs:cmdq"),
+                strtab <- new_mutex!(strtab, "arm_smmu_v3_rs:strtab"),
+                evtq <- new_mutex!(evtq, "arm_smmu_v3_rs:evtq"),
+                asids <- new_spinlock!(asids, "arm_smmu_v3_rs:asids"),
+                streams <- new_spinlock!(KVec::new(), "arm_smmu_v3_rs:streams"),
+                iommu: IommuDevice::new(),
+            }),
+            GFP_KERNEL,
+        )?;
+
+        let evt_irq = match pdev.irq_by_name(c_str!("eventq")) {
+            Ok(n) => Some(ThreadedRegistration::new(
+                n,
+                c_str!("arm-smmu-v3-rs-evtq"),
+                bindings::IRQF_ONESHOT.into(),
+                Arc::new(EventIrq(smmu.clone()), GFP_KERNEL)?,
+            )?),
+            Err(_) => {
+                dev_warn!(&dev, "no eventq interrupt: faults will not be reported\n");
+                None
+            }
+        };
+        let gerror_irq = match pdev.irq_by_name(c_str!("gerror")) {
+            Ok(n) => Some(ThreadedRegistration::new(
+                n,
+                c_str!("arm-smmu-v3-rs-gerror"),
+                bindings::IRQF_ONESHOT.into(),
+                Arc::new(GerrorIrq(smmu.clone()), GFP_KERNEL)?,
+            )?),
+            Err(_) => None,
+        };
+
+        let debugfs = debugfs_dir(&dev, &smmu)
             .inspect_err(|e| dev_info!(&dev, "no debugfs entries: {e:?}\n"))
             .ok();
 
-        Ok(KBox::pin(
+        let slot = INSTANCES
+            .iter()
+            .position(|s| {
+                s.compare_exchange(
+                    core::ptr::null_mut(),
+                    &*smmu as *const Smmu as *mut Smmu,
+                    Ordering::AcqRel,
+                    Ordering::Acquire,
+                )
+                .is_ok()
+            })
+            .ok_or(EBUSY)?;
+        let this = KBox::pin(
             Self {
-                regs,
-                dev,
+                smmu,
+                slot,
+                evt_irq,
+                gerror_irq,
                 _debugfs: debugfs,
             },
             GFP_KERNEL,
-        )?)
+        )?;
+        let name = CString::try_from_fmt(format_args!(
+            "smmu3.{:#x}",
+            pdev.mem_resource(0).map_or(0, |r| r.start)
+        ))?;
+        // SAFETY: `iommu` lives in the pinned `Arc<Smmu>`, which the
+        // registration keeps alive, and is unregistered in `drop` before
+        // the driver lets go of it; `OPS` is static.
+        let reg = unsafe { this.smmu.iommu.register(&dev, &domain::OPS, &name) };
+        if let Err(e) = reg {
+            dev_err!(&dev, "cannot register with the IOMMU core: {e:?}\n");
+            return Err(e);
+        }
+        Ok(this)
     }
 }
 
 impl Drop for SmmuV3 {
     fn drop(&mut self) {
-        // The SMMU was never enabled; keep it quiescent for whoever probes
-        // it next.
-        let _ = quiesce(&self.regs, &self.dev);
-    }
-}
-
-fn read_id_regs(regs: &IoMem) -> Result<IdRegs> {
-    Ok(IdRegs {
-        idr0: Idr0::from_raw(regs.read32_relaxed(offsets::IDR0)?),
-        idr1: Idr1::from_raw(regs.read32_relaxed(offsets::IDR1)?),
-        idr3: Idr3::from_raw(regs.read32_relaxed(offsets::IDR3)?),
-        idr5: Idr5::from_raw(regs.read32_relaxed(offsets::IDR5)?),
-        iidr: Iidr::from_raw(regs.read32_relaxed(offsets::IIDR)?),
-        aidr: Aidr::from_raw(regs.read32_relaxed(offsets::AIDR)?),
-    })
-}
-
-/// Polls `cond` every microsecond until it holds or `ACK_TIMEOUT_US` passes.
-fn poll(mut cond: impl FnMut() -> Result<bool>) -> Result {
-    for _ in 0..ACK_TIMEOUT_US {
-        if cond()? {
-            return Ok(());
+        // Detach every device (the core calls `release_device` for each),
+        // then stop the lookup, the interrupts and the SMMU itself.
+        self.smmu.iommu.unregister();
+        INSTANCES[self.slot].store(core::ptr::null_mut(), Ordering::Release);
+        self.evt_irq.take();
+        self.gerror_irq.take();
+        if let Err(e) = self.smmu.hw.disable() {
+            dev_err!(&self.smmu.dev, "cannot disable the SMMU: {e}\n");
         }
-        // SAFETY: busy-wait with no preconditions.
-        unsafe { bindings::__udelay(1) };
     }
-    Err(Error::from_errno(-(bindings::ETIMEDOUT as i32)))
-}
-
-/// Disables the SMMU (every `SMMU_CR0` enable off, acknowledged) and makes
-/// incoming transactions bypass it, through the `SMMU_GBPA` update protocol.
-fn quiesce(regs: &IoMem, dev: &Device) -> Result {
-    let cr0 = Cr0::from_raw(regs.read32_relaxed(offsets::CR0)?);
-    if cr0.raw() != 0 {
-        dev_info!(dev, "SMMU was left enabled ({cr0:?}); disabling\n");
-        regs.write32(0, offsets::CR0)?;
-        poll(|| Ok(regs.read32_relaxed(Cr0::ACK_OFFSET)? == 0)).inspect_err(|_| {
-            dev_err!(dev, "CR0ACK did not clear\n");
-        })?;
-    }
-
-    poll(|| Ok(!Gbpa::from_raw(regs.read32_relaxed(offsets::GBPA)?).update()))?;
-    let gbpa = Gbpa::from_raw(regs.read32_relaxed(offsets::GBPA)?);
-    if gbpa.abort() {
-        regs.write32(
-            gbpa.with_abort(false).with_update(true).raw(),
-            offsets::GBPA,
-        )?;
-        poll(|| Ok(!Gbpa::from_raw(regs.read32_relaxed(offsets::GBPA)?).update()))
-            .inspect_err(|_| dev_err!(dev, "GBPA update did not complete\n"))?;
-    }
-    Ok(())
 }
 
 /// `/sys/kernel/debug/iommu/arm-smmu-v3-rs/<device>/{features,idr}`.
-fn debugfs_dir(dev: &Device, ids: &IdRegs, features: &Features) -> Result<debugfs::Dir> {
+fn debugfs_dir(dev: &Device, smmu: &Smmu) -> Result<debugfs::Dir> {
+    let ids = smmu.hw.id_regs();
     let root = debugfs::PersistentDir::in_iommu(c_str!("arm-smmu-v3-rs"))?;
     let mut dir = root.subdir(dev.name_cstr())?;
     dir.add_text(
         c_str!("features"),
-        CString::try_from_fmt(format_args!("{features}\n"))?,
+        CString::try_from_fmt(format_args!("{}\n", smmu.features))?,
     )?;
     dir.add_text(
         c_str!("idr"),

@@ -1,0 +1,544 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! The IOMMU core's view of the driver: per-device state ([`Master`]),
+//! translation domains ([`PagingDomain`], and the static identity and
+//! blocking domains) and the operation tables.
+//!
+//! A paging domain is a stage-1 address space: io-pgtable-arm tables, an
+//! ASID, and the context descriptor (CD) that points the SMMU at them. A
+//! device attached to it gets a one-entry CD table holding that CD, and its
+//! STE points at the CD table. Invalidation is by ASID: leaf ranges
+//! gathered during unmap, walk caches when tables are freed, everything on
+//! `flush_iotlb_all` (lazy mode's flush queue).
+
+use crate::{
+    backend::DmaBuf,
+    device::{lookup, HwDevice, Smmu},
+    hw::{
+        cd::{Cacheability, Cd, CdHttu, Granule as CdGranule, S1PagingCd},
+        cmd::{Command, Granule},
+        range::{TlbiRequest, DEFAULT_MAX_TLBI_OPS},
+        regs::{Oas, Shareability},
+        ste::{CdTableSte, S1Dss, S1Fmt, Ste},
+        writer::{write_entry, EntrySink},
+    },
+    smmu::{CmdQueue, CoherentBuf, DmaAlloc, InvContext, SmmuError},
+};
+use kernel::{
+    bindings, dev_err,
+    device::Device,
+    iommu::{
+        self,
+        io_pgtable::{ArmLpaeS1Config, FlushOps, IoPgtable},
+        DeviceIommu, Domain, DomainOps, DomainOpsTable, Gather, IommuOps, OpsTable, StaticDomain,
+        StaticDomainOps,
+    },
+    new_mutex,
+    prelude::*,
+    sync::{Arc, Mutex},
+    types::ARef,
+};
+
+/// The software-managed MSI window every device gets (as the C driver).
+const MSI_IOVA_BASE: u64 = 0x800_0000;
+const MSI_IOVA_LENGTH: usize = 0x10_0000;
+
+/// Page sizes of the 4 KiB translation granule.
+const PGSIZE_4K: u64 = (1 << 12) | (1 << 21) | (1 << 30);
+
+/// Input address size of paging domains.
+const IAS_BITS: u32 = 48;
+
+fn errno(e: SmmuError) -> Error {
+    Error::from_errno(e.errno())
+}
+
+/// Allocator of the SMMU's ASIDs (1 up to the ASID width; 0 is never
+/// handed out, so a zero ASID in a CD is always a bug).
+pub(crate) struct AsidMap {
+    bits: KVec<u64>,
+    next: usize,
+}
+
+impl AsidMap {
+    pub(crate) fn new(asid_bits: u32) -> Result<Self> {
+        let words = (1usize << asid_bits.min(16)) / 64;
+        let mut bits = KVec::with_capacity(words, GFP_KERNEL)?;
+        for _ in 0..words {
+            bits.push(0u64, GFP_KERNEL)?;
+        }
+        if let Some(w) = bits.first_mut() {
+            *w = 1; // ASID 0 reserved
+        }
+        Ok(Self { bits, next: 1 })
+    }
+
+    fn alloc(&mut self) -> Option<u16> {
+        let n = self.bits.len() * 64;
+        for i in 0..n {
+            let a = (self.next + i) % n;
+            let (w, b) = (a / 64, a % 64);
+            if self.bits[w] & (1 << b) == 0 {
+                self.bits[w] |= 1 << b;
+                self.next = a + 1;
+                return u16::try_from(a).ok();
+            }
+        }
+        None
+    }
+
+    fn free(&mut self, asid: u16) {
+        let a = usize::from(asid);
+        if a != 0 {
+            if let Some(w) = self.bits.get_mut(a / 64) {
+                *w &= !(1 << (a % 64));
+            }
+        }
+    }
+}
+
+/// Per-device state, stored with `dev_iommu_priv_set` from probe to
+/// release.
+#[pin_data]
+pub(crate) struct Master {
+    smmu: Arc<Smmu>,
+    dev: ARef<Device>,
+    sids: KVec<u32>,
+    /// The one-entry CD table, allocated on the first paging attach.
+    #[pin]
+    cd_table: Mutex<Option<DmaBuf>>,
+}
+
+impl Master {
+    /// # Safety
+    ///
+    /// `dev` must have been probed by this driver and not yet released.
+    unsafe fn from_dev<'a>(dev: &Device) -> &'a Master {
+        // SAFETY: `probe_device` stored a `KBox<Master>` pointer that stays
+        // valid until `release_device`.
+        unsafe { &*(DeviceIommu::get_priv(dev) as *const Master) }
+    }
+
+    /// Installs `ste` for every StreamID of the device.
+    fn install_ste(&self, ste: &Ste) -> Result {
+        let smmu = &*self.smmu;
+        let mut strtab = smmu.strtab.lock();
+        for &sid in self.sids.iter() {
+            smmu.with_cmdq(|hw, q| strtab.install_ste(&smmu.alloc, hw, q, sid, ste))
+                .map_err(|e| {
+                    dev_err!(&self.dev, "installing the STE of StreamID {sid:#x}: {e}\n");
+                    errno(e)
+                })?;
+        }
+        Ok(())
+    }
+}
+
+/// Writes a context descriptor in place, synchronising with
+/// `CMD_CFGI_CD` for each StreamID of the device and `CMD_SYNC`.
+struct CdSink<'a> {
+    buf: &'a DmaBuf,
+    sids: &'a [u32],
+    hw: &'a HwDevice,
+    cmdq: &'a mut CmdQueue<DmaBuf>,
+    error: Option<SmmuError>,
+}
+
+impl EntrySink for CdSink<'_> {
+    fn read_qword(&self, index: usize) -> u64 {
+        self.buf.read_u64(index * 8).unwrap_or(0)
+    }
+
+    fn write_qword(&mut self, index: usize, value: u64) {
+        if let Err(e) = self.buf.write_u64(index * 8, value) {
+            self.error.get_or_insert(SmmuError::from(e));
+        }
+    }
+
+    fn sync(&mut self) {
+        self.buf.dma_wmb();
+        let mut batch = self.cmdq.batch(self.hw);
+        for &sid in self.sids {
+            if let Err(e) = batch.add(&Command::CfgiCd {
+                sid,
+                ssid: 0,
+                leaf: true,
+            }) {
+                self.error.get_or_insert(e);
+            }
+        }
+        if let Err(e) = batch.sync() {
+            self.error.get_or_insert(e);
+        }
+    }
+
+    fn publish_barrier(&mut self) {
+        self.buf.dma_wmb();
+    }
+}
+
+/// TLB maintenance of one ASID; the cookie of a domain's page tables.
+pub(crate) struct Flush {
+    smmu: Arc<Smmu>,
+    asid: u16,
+}
+
+impl Flush {
+    fn invalidate_asid(&self) {
+        if let Err(e) = self
+            .smmu
+            .with_cmdq(|hw, q| q.tlbi_context(hw, InvContext::Asid(self.asid)))
+        {
+            dev_err!(&self.smmu.dev, "TLBI of ASID {}: {e}\n", self.asid);
+        }
+    }
+
+    fn invalidate_range(&self, iova: u64, size: u64, leaf: bool) {
+        let req = TlbiRequest::new(iova, size, Granule::Size4K, leaf, true);
+        let r = self.smmu.with_cmdq(|hw, q| {
+            q.tlbi_range(hw, InvContext::Asid(self.asid), &req, DEFAULT_MAX_TLBI_OPS)
+        });
+        if let Err(e) = r {
+            dev_err!(
+                &self.smmu.dev,
+                "TLBI of {iova:#x}+{size:#x}: {e}; invalidating the ASID\n"
+            );
+            self.invalidate_asid();
+        }
+    }
+}
+
+impl FlushOps for Flush {
+    fn tlb_flush_all(&self) {
+        self.invalidate_asid();
+    }
+
+    fn tlb_flush_walk(&self, iova: u64, size: usize, _granule: usize) {
+        self.invalidate_range(iova, size as u64, false);
+    }
+
+    fn tlb_add_page(&self, gather: Option<&Gather>, iova: u64, granule: usize) {
+        match gather {
+            Some(g) => g.add_page_with(iova, granule, |start, end, _| {
+                self.invalidate_range(start, end - start + 1, true)
+            }),
+            None => self.invalidate_range(iova, granule as u64, true),
+        }
+    }
+}
+
+impl Drop for Flush {
+    fn drop(&mut self) {
+        // The tables are gone; nothing may stay cached under this ASID
+        // before it is handed out again.
+        self.invalidate_asid();
+        self.smmu.asids.lock().free(self.asid);
+    }
+}
+
+/// A stage-1 translation domain.
+pub(crate) struct PagingDomain {
+    smmu: Arc<Smmu>,
+    pgtbl: IoPgtable<Flush>,
+    flush: Arc<Flush>,
+    cd: Cd,
+}
+
+impl PagingDomain {
+    fn new(smmu: Arc<Smmu>) -> Result<Self> {
+        let asid = smmu.asids.lock().alloc().ok_or(ENOSPC)?;
+        let flush = Arc::new(
+            Flush {
+                smmu: smmu.clone(),
+                asid,
+            },
+            GFP_KERNEL,
+        )?;
+        let f = &smmu.features;
+        let cfg = ArmLpaeS1Config {
+            ias: IAS_BITS.min(f.va_bits()),
+            oas: f.oas_bits().unwrap_or(48),
+            pgsize_bitmap: PGSIZE_4K & f.pgsize_bitmap(),
+            coherent_walk: f.cohacc,
+            quirks: 0,
+        };
+        let pgtbl = IoPgtable::new_arm_lpae_s1(&smmu.dev, &cfg, flush.clone())?;
+        let info = *pgtbl.info();
+        let cacheability = |v: u8| match v {
+            1 => Cacheability::WriteBackWriteAlloc,
+            2 => Cacheability::WriteThrough,
+            3 => Cacheability::WriteBackNoWriteAlloc,
+            _ => Cacheability::NonCacheable,
+        };
+        let cd = Cd::s1_paging(&S1PagingCd {
+            asid,
+            ttb0: info.ttbr,
+            t0sz: info.tsz,
+            tg0: match info.tg {
+                1 => CdGranule::Size64K,
+                2 => CdGranule::Size16K,
+                _ => CdGranule::Size4K,
+            },
+            irgn0: cacheability(info.irgn),
+            orgn0: cacheability(info.orgn),
+            sh0: match info.sh {
+                2 => Shareability::OuterShareable,
+                3 => Shareability::InnerShareable,
+                _ => Shareability::NonShareable,
+            },
+            ips: Oas::decode(info.ips.into()),
+            mair: info.mair,
+            stall: false,
+            httu: CdHttu::None,
+        })
+        .map_err(|e| {
+            dev_err!(&smmu.dev, "cannot build the CD of a paging domain: {e:?}\n");
+            EINVAL
+        })?;
+        Ok(Self {
+            smmu,
+            pgtbl,
+            flush,
+            cd,
+        })
+    }
+}
+
+#[vtable]
+impl DomainOps for PagingDomain {
+    fn attach_dev(domain: &Domain<Self>, dev: &Device) -> Result {
+        // SAFETY: the core only attaches devices this driver probed.
+        let master = unsafe { Master::from_dev(dev) };
+        let d = domain.data();
+        if !Arc::ptr_eq(&master.smmu, &d.smmu) {
+            return Err(EINVAL);
+        }
+        let smmu = &*master.smmu;
+        let mut cd_table = master.cd_table.lock();
+        if cd_table.is_none() {
+            *cd_table = Some(smmu.alloc.alloc_coherent(64).map_err(|_| ENOMEM)?);
+        }
+        let buf = cd_table.as_ref().ok_or(ENOMEM)?;
+        let cd_result = smmu.with_cmdq(|hw, q| {
+            let mut sink = CdSink {
+                buf,
+                sids: &master.sids,
+                hw,
+                cmdq: q,
+                error: None,
+            };
+            let r = write_entry(&mut sink, &d.cd);
+            match (r, sink.error) {
+                (Err(e), _) => Err(SmmuError::from(e)),
+                (Ok(_), Some(e)) => Err(e),
+                (Ok(_), None) => Ok(()),
+            }
+        });
+        cd_result.map_err(|e| {
+            dev_err!(dev, "writing the context descriptor: {e}\n");
+            errno(e)
+        })?;
+        let ste = Ste::cd_table(
+            &smmu.hw.ste_caps(),
+            &CdTableSte {
+                cd_table: buf.dma_addr(),
+                s1fmt: S1Fmt::Linear,
+                s1cdmax: 0,
+                s1dss: S1Dss::Ssid0,
+                ats: false,
+                stall: false,
+            },
+        )
+        .map_err(|e| {
+            dev_err!(dev, "cannot build the STE: {e:?}\n");
+            EINVAL
+        })?;
+        master.install_ste(&ste)
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn map_pages(
+        domain: &Domain<Self>,
+        iova: u64,
+        paddr: u64,
+        pgsize: usize,
+        pgcount: usize,
+        prot: i32,
+        gfp: u32,
+        mapped: &mut usize,
+    ) -> Result {
+        domain
+            .data()
+            .pgtbl
+            .map_pages(iova, paddr, pgsize, pgcount, prot, gfp, mapped)
+    }
+
+    fn unmap_pages(
+        domain: &Domain<Self>,
+        iova: u64,
+        pgsize: usize,
+        pgcount: usize,
+        gather: &Gather,
+    ) -> usize {
+        domain
+            .data()
+            .pgtbl
+            .unmap_pages(iova, pgsize, pgcount, gather)
+    }
+
+    fn flush_iotlb_all(domain: &Domain<Self>) {
+        domain.data().flush.invalidate_asid();
+    }
+
+    fn iotlb_sync(domain: &Domain<Self>, gather: &Gather) {
+        if let Some((start, end, _pgsize)) = gather.range() {
+            domain
+                .data()
+                .flush
+                .invalidate_range(start, end - start + 1, true);
+        }
+    }
+
+    fn iova_to_phys(domain: &Domain<Self>, iova: u64) -> u64 {
+        domain.data().pgtbl.iova_to_phys(iova)
+    }
+}
+
+/// Bypass: the device's DMA is not translated.
+struct IdentityDomain;
+
+impl StaticDomainOps for IdentityDomain {
+    fn attach_dev(_domain: *mut bindings::iommu_domain, dev: &Device) -> Result {
+        // SAFETY: the core only attaches devices this driver probed.
+        let master = unsafe { Master::from_dev(dev) };
+        master.install_ste(&Ste::bypass(&master.smmu.hw.ste_caps()))
+    }
+}
+
+/// Blocking: every DMA of the device is aborted.
+struct BlockedDomain;
+
+impl StaticDomainOps for BlockedDomain {
+    fn attach_dev(_domain: *mut bindings::iommu_domain, dev: &Device) -> Result {
+        // SAFETY: the core only attaches devices this driver probed.
+        let master = unsafe { Master::from_dev(dev) };
+        master.install_ste(&Ste::abort())
+    }
+}
+
+static IDENTITY_OPS: DomainOpsTable = iommu::static_domain_ops_table::<IdentityDomain>();
+static BLOCKED_OPS: DomainOpsTable = iommu::static_domain_ops_table::<BlockedDomain>();
+static IDENTITY: StaticDomain = StaticDomain::new(bindings::IOMMU_DOMAIN_IDENTITY, &IDENTITY_OPS);
+static BLOCKED: StaticDomain = StaticDomain::new(bindings::IOMMU_DOMAIN_BLOCKED, &BLOCKED_OPS);
+static PAGING_OPS: DomainOpsTable = iommu::domain_ops_table::<PagingDomain>();
+
+/// The driver's `struct iommu_ops`.
+pub(crate) static OPS: OpsTable = iommu::ops_table::<SmmuOps>(&PAGING_OPS);
+
+/// The driver's IOMMU operations.
+pub(crate) struct SmmuOps;
+
+#[vtable]
+impl IommuOps for SmmuOps {
+    type PagingDomain = PagingDomain;
+
+    const IDENTITY_DOMAIN: Option<&'static StaticDomain> = Some(&IDENTITY);
+    const BLOCKED_DOMAIN: Option<&'static StaticDomain> = Some(&BLOCKED);
+    const PGSIZE_BITMAP: u64 = PGSIZE_4K;
+
+    fn probe_device(dev: &Device) -> Result<*mut bindings::iommu_device> {
+        let fwnode = DeviceIommu::iommu_fwnode(dev).ok_or(ENODEV)?;
+        let smmu = lookup(fwnode).ok_or(ENODEV)?;
+        let ids = DeviceIommu::ids(dev).ok_or(ENODEV)?;
+        let mut sids = KVec::with_capacity(ids.len(), GFP_KERNEL)?;
+        {
+            let mut strtab = smmu.strtab.lock();
+            for &sid in ids {
+                // Allocates the level-2 table and fills it with the
+                // default (abort) STEs; fails for StreamIDs out of range.
+                smmu.with_cmdq(|hw, q| strtab.ensure_l2(&smmu.alloc, hw, q, sid))
+                    .map_err(|e| {
+                        dev_err!(dev, "StreamID {sid:#x}: {e}\n");
+                        errno(e)
+                    })?;
+                sids.push(sid, GFP_KERNEL)?;
+            }
+        }
+        {
+            let mut streams = smmu.streams.lock();
+            for &sid in sids.iter() {
+                match streams.iter_mut().find(|(_, d)| d.is_none()) {
+                    Some(slot) => *slot = (sid, Some(dev.into())),
+                    None => streams.push((sid, Some(dev.into())), GFP_KERNEL)?,
+                }
+            }
+        }
+        let iommu = smmu.iommu_device();
+        let master = KBox::pin_init(
+            pin_init!(Master {
+                smmu,
+                dev: dev.into(),
+                sids,
+                cd_table <- new_mutex!(None, "arm_smmu_v3_rs:cd_table"),
+            }),
+            GFP_KERNEL,
+        )?;
+        // SAFETY: the master is only ever used through this pointer and
+        // is not moved until `release_device` frees it in place.
+        let raw = KBox::into_raw(unsafe { Pin::into_inner_unchecked(master) });
+        // SAFETY: called from `probe_device`, for this driver's device.
+        unsafe { DeviceIommu::set_priv(dev, raw.cast()) };
+        Ok(iommu)
+    }
+
+    fn release_device(dev: &Device) {
+        let ptr = DeviceIommu::get_priv(dev) as *mut Master;
+        if ptr.is_null() {
+            return;
+        }
+        // SAFETY: set by `probe_device` from a `KBox<Master>`; released once.
+        let master = unsafe { KBox::from_raw(ptr) };
+        // SAFETY: as above, the device is going away.
+        unsafe { DeviceIommu::set_priv(dev, core::ptr::null_mut()) };
+        let _ = master.install_ste(&master.smmu.hw.default_ste());
+        for slot in master.smmu.streams.lock().iter_mut() {
+            if slot.1.as_deref().is_some_and(|d| core::ptr::eq(d, dev)) {
+                slot.1 = None;
+            }
+        }
+    }
+
+    fn domain_alloc_paging(dev: &Device) -> Result<*mut bindings::iommu_domain> {
+        // SAFETY: the core only allocates for devices this driver probed.
+        let master = unsafe { Master::from_dev(dev) };
+        let d = PagingDomain::new(master.smmu.clone())?;
+        let aperture_end = (1u64 << IAS_BITS.min(master.smmu.features.va_bits())) - 1;
+        Domain::new_paging(
+            d,
+            &PAGING_OPS,
+            PGSIZE_4K & master.smmu.features.pgsize_bitmap(),
+            aperture_end,
+        )
+    }
+
+    fn of_xlate(dev: &Device, args: &[u32]) -> Result {
+        iommu::fwspec_add_ids(dev, args.get(..1).ok_or(EINVAL)?)
+    }
+
+    fn get_resv_regions(dev: &Device, list: *mut bindings::list_head) {
+        // SAFETY: `list` is the core's list head for this call.
+        unsafe { iommu::add_sw_msi_and_dma_regions(dev, list, MSI_IOVA_BASE, MSI_IOVA_LENGTH) };
+    }
+
+    fn capable(dev: &Device, cap: u32) -> bool {
+        // SAFETY: the core only asks about devices this driver probed.
+        let master = unsafe { Master::from_dev(dev) };
+        match cap {
+            bindings::iommu_cap_IOMMU_CAP_CACHE_COHERENCY => master.smmu.features.cohacc,
+            bindings::iommu_cap_IOMMU_CAP_NOEXEC | bindings::iommu_cap_IOMMU_CAP_DEFERRED_FLUSH => {
+                true
+            }
+            _ => false,
+        }
+    }
+}
