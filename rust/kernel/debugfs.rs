@@ -12,8 +12,12 @@ use crate::{
     alloc::{flags::GFP_KERNEL, KBox, KVec},
     bindings,
     error::{code::*, Result},
+    ffi::{c_int, c_void},
     str::{CStr, CString},
+    sync::Arc,
+    types::ForeignOwnable,
 };
+use core::{fmt, marker::PhantomData};
 
 /// A debugfs directory that is never removed, shared by every user that
 /// names it (for example one directory per driver, holding one
@@ -77,6 +81,9 @@ impl PersistentDir {
 pub struct Dir {
     dentry: *mut bindings::dentry,
     blobs: KVec<KBox<Blob>>,
+    /// Data of `add_display` files: a foreign-owned `Arc<T>` and how to
+    /// release it.
+    owned: KVec<(*const c_void, unsafe fn(*const c_void))>,
 }
 
 struct Blob {
@@ -105,6 +112,7 @@ impl Dir {
         Ok(Self {
             dentry,
             blobs: KVec::new(),
+            owned: KVec::new(),
         })
     }
 
@@ -136,11 +144,102 @@ impl Dir {
     }
 }
 
+impl Dir {
+    /// Adds a read-only file `name` whose contents are `data` formatted with
+    /// `Display`, anew each time the file is opened.
+    pub fn add_display<T: fmt::Display + Send + Sync + 'static>(
+        &mut self,
+        name: &CStr,
+        data: Arc<T>,
+    ) -> Result {
+        self.owned.reserve(1, GFP_KERNEL)?;
+        let ptr = data.into_foreign();
+        // SAFETY: `ptr` stays valid until the directory is removed (it is
+        // released in `drop`, after `debugfs_remove`); the file operations
+        // only read it as `&T`.
+        let f = unsafe {
+            bindings::debugfs_create_file(
+                name.as_char_ptr(),
+                0o444,
+                self.dentry,
+                ptr as *mut c_void,
+                &DisplayFile::<T>::FOPS,
+            )
+        };
+        // Cannot fail: capacity was reserved above.
+        let _ = self.owned.push((ptr, release_arc::<T>), GFP_KERNEL);
+        if crate::error::from_err_ptr(f).is_err() {
+            return Err(ENOENT);
+        }
+        Ok(())
+    }
+}
+
+/// # Safety
+///
+/// `ptr` must come from `Arc::<T>::into_foreign` and not be used afterwards.
+unsafe fn release_arc<T: Send + Sync + 'static>(ptr: *const c_void) {
+    // SAFETY: guaranteed by the caller.
+    drop(unsafe { <Arc<T> as ForeignOwnable>::from_foreign(ptr) });
+}
+
+struct DisplayFile<T>(PhantomData<T>);
+
+impl<T: fmt::Display + Send + Sync + 'static> DisplayFile<T> {
+    const FOPS: bindings::file_operations = bindings::file_operations {
+        open: Some(Self::open),
+        read: Some(bindings::seq_read),
+        llseek: Some(bindings::seq_lseek),
+        release: Some(bindings::single_release),
+        // SAFETY: all-zero is "no operation" for the remaining fields.
+        ..unsafe { core::mem::zeroed() }
+    };
+
+    /// # Safety
+    ///
+    /// Called by the VFS with a valid inode and file of a file created by
+    /// `add_display::<T>`.
+    unsafe extern "C" fn open(inode: *mut bindings::inode, file: *mut bindings::file) -> c_int {
+        // SAFETY: `i_private` is the `T` given to `debugfs_create_file`.
+        unsafe { bindings::single_open(file, Some(Self::show), (*inode).i_private) }
+    }
+
+    /// # Safety
+    ///
+    /// Called by `seq_read` with the `seq_file` set up by `open`.
+    unsafe extern "C" fn show(m: *mut bindings::seq_file, _v: *mut c_void) -> c_int {
+        // SAFETY: `private` is the `Arc<T>::into_foreign` pointer given to
+        // `single_open`, whose reference the directory holds while the file
+        // exists (debugfs blocks access once it is removed).
+        let data = unsafe { <Arc<T> as ForeignOwnable>::borrow((*m).private) };
+        let mut w = SeqWriter(m);
+        let _ = fmt::write(&mut w, format_args!("{}", &*data));
+        0
+    }
+}
+
+/// Formats into a `seq_file`.
+struct SeqWriter(*mut bindings::seq_file);
+
+impl fmt::Write for SeqWriter {
+    fn write_str(&mut self, s: &str) -> fmt::Result {
+        // SAFETY: `self.0` is the live `seq_file` of a `show` call; the
+        // bytes are copied.
+        unsafe { bindings::seq_write(self.0, s.as_ptr().cast(), s.len()) };
+        Ok(())
+    }
+}
+
 impl Drop for Dir {
     fn drop(&mut self) {
         // SAFETY: removes the directory created in `create` and all files in
-        // it; after this no reader can reach the blobs, which are freed when
-        // `self.blobs` drops right after.
+        // it; after this no reader can reach the blobs or the `Display`
+        // data, which are freed right after.
         unsafe { bindings::debugfs_remove(self.dentry) };
+        for &(ptr, release) in self.owned.iter() {
+            // SAFETY: each pointer came from `into_foreign` of the matching
+            // type and is released once, after its file is gone.
+            unsafe { release(ptr) };
+        }
     }
 }

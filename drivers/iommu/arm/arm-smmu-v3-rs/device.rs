@@ -10,8 +10,15 @@
 use crate::{
     backend::{DmaBuf, KernelDelay, KernelDma, MmioRegs},
     domain,
-    hw::{event::Event, regs::Features},
-    smmu::{self, CmdQueue, EventQueue, SmmuError, StreamTable},
+    hw::{
+        bits::FieldDump,
+        cd::Cd,
+        cmd::{Command, ResumeAction},
+        event::Event,
+        regs::Features,
+        ste::Ste,
+    },
+    smmu::{self, CmdQueue, CoherentBuf, EventQueue, SmmuError, StreamTable},
 };
 use core::sync::atomic::{AtomicPtr, Ordering};
 use kernel::{
@@ -35,6 +42,10 @@ const EVTQ_BUDGET: u32 = 256;
 /// Events printed per pass; the rest are counted (a fault storm must not
 /// flood the log).
 const EVTQ_PRINT_LIMIT: u32 = 16;
+
+/// Stalled faults answered per event-thread pass after the drain (more are
+/// answered from inside it).
+const STALL_BATCH: usize = 32;
 
 /// SMMU instances a system may have (for the lookup by firmware node).
 const MAX_SMMUS: usize = 16;
@@ -69,7 +80,7 @@ pub(crate) struct Smmu {
     /// StreamID → device, to name the master in event reports; released
     /// devices leave a `None` slot that the next probe reuses.
     #[pin]
-    pub(crate) streams: SpinLock<KVec<(u32, Option<ARef<Device>>)>>,
+    pub(crate) streams: SpinLock<KVec<(u32, Option<Arc<domain::Master>>)>>,
     /// This instance as the IOMMU core knows it.
     pub(crate) iommu: IommuDevice,
 }
@@ -92,15 +103,27 @@ impl Smmu {
         self.streams
             .lock()
             .iter()
-            .find(|(s, d)| *s == sid && d.is_some())
-            .and_then(|(_, d)| d.clone())
+            .find(|(s, m)| *s == sid && m.is_some())
+            .and_then(|(_, m)| m.as_ref().map(|m| m.dev.clone()))
     }
 
     fn drain_events(&self) {
         let mut printed = 0u32;
         let mut suppressed = 0u32;
+        // Stalled transactions seen in this pass, answered after the drain.
+        let mut stalls = [(0u32, 0u16); STALL_BATCH];
+        let mut nstalls = 0usize;
         let mut q = self.evtq.lock();
         let report = q.drain(&self.hw, EVTQ_BUDGET, |ev: &Event, _raw| {
+            if let Some(stag) = ev.translation_fault().and_then(|t| t.stall_tag) {
+                if let Some(slot) = stalls.get_mut(nstalls) {
+                    *slot = (ev.sid(), stag);
+                    nstalls += 1;
+                } else {
+                    // Never leave a transaction stalled: answer it now.
+                    self.resume_abort(ev.sid(), stag);
+                }
+            }
             if printed >= EVTQ_PRINT_LIMIT {
                 suppressed += 1;
                 return;
@@ -119,8 +142,29 @@ impl Smmu {
             }
             Err(e) => dev_err!(&self.dev, "event queue: {e}\n"),
         }
+        drop(q);
+        for &(sid, stag) in &stalls[..nstalls] {
+            self.resume_abort(sid, stag);
+        }
         if suppressed > 0 {
             dev_warn!(&self.dev, "{suppressed} more events not shown\n");
+        }
+    }
+
+    /// Terminates a stalled transaction with an abort to the device: no
+    /// fault handler resolves stalls yet, and a stall must always be
+    /// answered exactly once.
+    fn resume_abort(&self, sid: u32, stag: u16) {
+        let cmd = Command::Resume {
+            sid,
+            stag,
+            action: ResumeAction::Abort,
+        };
+        if let Err(e) = self.with_cmdq(|hw, q| q.issue(hw, &[cmd], true)) {
+            dev_err!(
+                &self.dev,
+                "CMD_RESUME for StreamID {sid:#x} tag {stag}: {e}\n"
+            );
         }
     }
 
@@ -347,10 +391,14 @@ impl Drop for SmmuV3 {
 }
 
 /// `/sys/kernel/debug/iommu/arm-smmu-v3-rs/<device>/{features,idr}`.
-fn debugfs_dir(dev: &Device, smmu: &Smmu) -> Result<debugfs::Dir> {
+fn debugfs_dir(dev: &Device, smmu: &Arc<Smmu>) -> Result<debugfs::Dir> {
     let ids = smmu.hw.id_regs();
     let root = debugfs::PersistentDir::in_iommu(c_str!("arm-smmu-v3-rs"))?;
     let mut dir = root.subdir(dev.name_cstr())?;
+    dir.add_display(
+        c_str!("state"),
+        Arc::new(SmmuState(smmu.clone()), GFP_KERNEL)?,
+    )?;
     dir.add_text(
         c_str!("features"),
         CString::try_from_fmt(format_args!("{}\n", smmu.features))?,
@@ -368,4 +416,60 @@ fn debugfs_dir(dev: &Device, smmu: &Smmu) -> Result<debugfs::Dir> {
         ))?,
     )?;
     Ok(dir)
+}
+
+/// The `state` debugfs file: queue pointers, then every device behind the
+/// SMMU with its StreamIDs, their STEs and its context descriptor, decoded
+/// field by field.
+struct SmmuState(Arc<Smmu>);
+
+impl core::fmt::Display for SmmuState {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        let s = &*self.0;
+        let (prod, cons) = s.with_cmdq(|_, q| (q.prod(), q.cons()));
+        writeln!(f, "cmdq: prod {prod:#x} cons {cons:#x}")?;
+        writeln!(f, "evtq: cons {:#x}", s.evtq.lock().cons())?;
+
+        // Collect the masters first: the map's lock cannot be held while
+        // sleeping on the stream table and CD table locks below.
+        let mut masters: KVec<Arc<domain::Master>> = KVec::new();
+        for m in s.streams.lock().iter().filter_map(|(_, m)| m.as_ref()) {
+            if !masters.iter().any(|x| Arc::ptr_eq(x, m))
+                && masters.push(m.clone(), GFP_ATOMIC).is_err()
+            {
+                break;
+            }
+        }
+        for m in masters.iter() {
+            writeln!(f, "{}:", m.dev.name_cstr())?;
+            for &sid in m.sids.iter() {
+                match s.strtab.lock().read_ste(sid) {
+                    Ok(ste) => writeln!(
+                        f,
+                        "  sid {sid:#x} STE {}",
+                        FieldDump {
+                            words: &ste.0,
+                            fields: Ste::FIELDS,
+                        }
+                    )?,
+                    Err(e) => writeln!(f, "  sid {sid:#x} STE unreadable: {e}")?,
+                }
+            }
+            if let Some(buf) = m.cd_table.lock().as_ref() {
+                let mut words = [0u64; 8];
+                for (i, w) in words.iter_mut().enumerate() {
+                    *w = buf.read_u64(i * 8).unwrap_or(0);
+                }
+                writeln!(
+                    f,
+                    "  CD[0] {}",
+                    FieldDump {
+                        words: &words,
+                        fields: Cd::FIELDS,
+                    }
+                )?;
+            }
+        }
+        Ok(())
+    }
 }

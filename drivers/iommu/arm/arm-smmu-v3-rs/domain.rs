@@ -99,14 +99,18 @@ impl AsidMap {
 
 /// Per-device state, stored with `dev_iommu_priv_set` from probe to
 /// release.
+///
+/// Shared: the device's IOMMU private pointer holds one reference, the
+/// instance's StreamID map ([`Smmu::streams`]) others, so a debugfs reader
+/// can keep a master alive past its release.
 #[pin_data]
 pub(crate) struct Master {
     smmu: Arc<Smmu>,
-    dev: ARef<Device>,
-    sids: KVec<u32>,
+    pub(crate) dev: ARef<Device>,
+    pub(crate) sids: KVec<u32>,
     /// The one-entry CD table, allocated on the first paging attach.
     #[pin]
-    cd_table: Mutex<Option<DmaBuf>>,
+    pub(crate) cd_table: Mutex<Option<DmaBuf>>,
 }
 
 impl Master {
@@ -114,8 +118,8 @@ impl Master {
     ///
     /// `dev` must have been probed by this driver and not yet released.
     unsafe fn from_dev<'a>(dev: &Device) -> &'a Master {
-        // SAFETY: `probe_device` stored a `KBox<Master>` pointer that stays
-        // valid until `release_device`.
+        // SAFETY: `probe_device` stored an `Arc<Master>` pointer whose
+        // reference is dropped only in `release_device`.
         unsafe { &*(DeviceIommu::get_priv(dev) as *const Master) }
     }
 
@@ -464,17 +468,9 @@ impl IommuOps for SmmuOps {
                 sids.push(sid, GFP_KERNEL)?;
             }
         }
-        {
-            let mut streams = smmu.streams.lock();
-            for &sid in sids.iter() {
-                match streams.iter_mut().find(|(_, d)| d.is_none()) {
-                    Some(slot) => *slot = (sid, Some(dev.into())),
-                    None => streams.push((sid, Some(dev.into())), GFP_KERNEL)?,
-                }
-            }
-        }
         let iommu = smmu.iommu_device();
-        let master = KBox::pin_init(
+        let streams_of = smmu.clone();
+        let master = Arc::pin_init(
             pin_init!(Master {
                 smmu,
                 dev: dev.into(),
@@ -483,11 +479,18 @@ impl IommuOps for SmmuOps {
             }),
             GFP_KERNEL,
         )?;
-        // SAFETY: the master is only ever used through this pointer and
-        // is not moved until `release_device` frees it in place.
-        let raw = KBox::into_raw(unsafe { Pin::into_inner_unchecked(master) });
-        // SAFETY: called from `probe_device`, for this driver's device.
-        unsafe { DeviceIommu::set_priv(dev, raw.cast()) };
+        {
+            let mut streams = streams_of.streams.lock();
+            for &sid in master.sids.iter() {
+                match streams.iter_mut().find(|(_, m)| m.is_none()) {
+                    Some(slot) => *slot = (sid, Some(master.clone())),
+                    None => streams.push((sid, Some(master.clone())), GFP_KERNEL)?,
+                }
+            }
+        }
+        // SAFETY: called from `probe_device`, for this driver's device; the
+        // reference is taken back in `release_device`.
+        unsafe { DeviceIommu::set_priv(dev, Arc::into_raw(master) as *mut _) };
         Ok(iommu)
     }
 
@@ -496,13 +499,14 @@ impl IommuOps for SmmuOps {
         if ptr.is_null() {
             return;
         }
-        // SAFETY: set by `probe_device` from a `KBox<Master>`; released once.
-        let master = unsafe { KBox::from_raw(ptr) };
+        // SAFETY: set by `probe_device` from an `Arc<Master>`; taken back
+        // once.
+        let master = unsafe { Arc::from_raw(ptr) };
         // SAFETY: as above, the device is going away.
         unsafe { DeviceIommu::set_priv(dev, core::ptr::null_mut()) };
         let _ = master.install_ste(&master.smmu.hw.default_ste());
         for slot in master.smmu.streams.lock().iter_mut() {
-            if slot.1.as_deref().is_some_and(|d| core::ptr::eq(d, dev)) {
+            if slot.1.as_ref().is_some_and(|m| Arc::ptr_eq(m, &master)) {
                 slot.1 = None;
             }
         }

@@ -411,8 +411,21 @@ macro_rules! entry_fields {
                 pub const $c: $crate::hw::bits::QwField = $crate::hw::bits::QwField::new($q, $hi, $lo);
                 $crate::hw::bits::entry_fields!(@acc $kind, $c, $get, $set);
             )*
+
+            /// Every field, by its specification name, in the order the
+            /// specification lists them; for dumps such as
+            /// [`crate::hw::bits::FieldDump`].
+            pub const FIELDS: &'static [$crate::hw::bits::NamedField] = &[$(
+                $crate::hw::bits::NamedField {
+                    name: stringify!($c),
+                    field: Self::$c,
+                    is_addr: $crate::hw::bits::entry_fields!(@is_addr $kind),
+                },
+            )*];
         }
     };
+    (@is_addr addr) => { true };
+    (@is_addr $other:ident) => { false };
     (@acc bool, $c:ident, $get:ident, $set:ident) => {
         #[doc = concat!("Whether `", stringify!($c), "` is set.")]
         pub const fn $get(&self) -> bool {
@@ -463,6 +476,51 @@ macro_rules! entry_fields {
     };
 }
 pub(crate) use entry_fields;
+
+/// A field of a multi-qword entry with its specification name.
+#[derive(Clone, Copy, Debug)]
+pub struct NamedField {
+    /// The specification's name, e.g. `S1ContextPtr` as `S1_CONTEXT_PTR`.
+    pub name: &'static str,
+    /// Where it lives.
+    pub field: QwField,
+    /// Whether the field holds an address in place (shown unshifted).
+    pub is_addr: bool,
+}
+
+/// Formats an entry field by field: `NAME=value` for every non-zero field,
+/// or `(all zero)`. Values are hexadecimal; address fields are shown as the
+/// address they hold.
+pub struct FieldDump<'a> {
+    /// The entry's qwords.
+    pub words: &'a [u64; ENTRY_QWORDS],
+    /// Its field table (`Ste::FIELDS`, `Cd::FIELDS`).
+    pub fields: &'static [NamedField],
+}
+
+impl core::fmt::Display for FieldDump<'_> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        let mut any = false;
+        for nf in self.fields {
+            let v = if nf.is_addr {
+                nf.field.get_addr(self.words)
+            } else {
+                nf.field.get(self.words)
+            };
+            if v != 0 {
+                if any {
+                    f.write_str(" ")?;
+                }
+                write!(f, "{}={:#x}", nf.name, v)?;
+                any = true;
+            }
+        }
+        if !any {
+            f.write_str("(all zero)")?;
+        }
+        Ok(())
+    }
+}
 
 #[cfg(test)]
 mod tests {
