@@ -345,6 +345,11 @@ impl<'a> TableBuilder<'a> {
     /// shareable, MAIR index 0, privileged read/write only, executable.
     pub const LEAF: u64 = desc::AF | desc::SH_INNER | desc::attr_indx(0);
 
+    /// [`TableBuilder::LEAF`] with `nG` set: a non-global mapping, whose TLB
+    /// entries are tagged with the ASID (invalidated by ASID, unlike global
+    /// ones).
+    pub const LEAF_NG: u64 = Self::LEAF | desc::NG;
+
     /// A builder for `granule` and `t0sz`, with the configuration of
     /// [`WalkConfig::new`] plus [`TableBuilder::MAIR`] and small-table
     /// support, and tables allocated from `pool`.

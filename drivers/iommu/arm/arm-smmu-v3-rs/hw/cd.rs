@@ -18,7 +18,8 @@
 //! device may still issue DMA).
 
 use crate::hw::bits::{entry_fields, FieldError, ENTRY_QWORDS};
-use crate::hw::regs::{Oas, Shareability};
+use crate::hw::regs::{Features, Oas, Shareability};
+use crate::hw::ste::IllegalReason;
 use crate::hw::writer::Entry;
 
 /// Number of 64-bit words in a CD.
@@ -410,6 +411,38 @@ impl Cd {
             cd.set_s(false).set_r(false);
         }
         Ok(cd)
+    }
+
+    /// Whether an SMMU with features `f` can use this CD in a stream whose
+    /// STE has `S1STALLD == s1stalld`: `Ok` if it is valid and legal,
+    /// otherwise why the SMMU would report `C_BAD_CD`.
+    ///
+    /// Checked: `V`; `AA64` selects an implemented table format
+    /// (`IDR0.TTF`); `ENDI` an implemented endianness (`IDR0.TTENDIAN`);
+    /// `S == 1` is not combined with `STE.S1STALLD == 1` unless stalling is
+    /// forced (`IDR0.STALL_MODEL == 0b10`, where `S` is ignored).
+    ///
+    /// Walk parameters (`T0SZ`, `TG0`, `IPS`, `TTB0`) are not judged here:
+    /// out-of-range values make translations fault, see
+    /// [`WalkConfig::from_cd`](crate::hw::walk::WalkConfig::from_cd) and
+    /// [`WalkConfig::geometry`](crate::hw::walk::WalkConfig::geometry).
+    /// The CDs this module's builders make pass on SMMUs with AArch64
+    /// little-endian tables (unless a stalling CD is put in a stream with
+    /// stalls disabled).
+    pub const fn check(&self, f: &Features, s1stalld: bool) -> Result<(), IllegalReason> {
+        if !self.v() {
+            return Err(IllegalReason::NotValid);
+        }
+        if !IllegalReason::table_format_ok(f, self.aa64()) {
+            return Err(IllegalReason::UnsupportedTableFormat);
+        }
+        if !IllegalReason::endianness_ok(f, self.endi()) {
+            return Err(IllegalReason::UnsupportedEndianness);
+        }
+        if self.s() && s1stalld && !f.stall_forced() {
+            return Err(IllegalReason::StallDisabledBySte);
+        }
+        Ok(())
     }
 
     /// The bits of `self` that the SMMU reads, given the entry's own

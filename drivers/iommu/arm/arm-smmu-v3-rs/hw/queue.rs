@@ -86,6 +86,18 @@ impl Queue {
         }
     }
 
+    /// Queue of `2^min(log2size, MAX_LOG2SIZE)` entries: a `LOG2SIZE` read
+    /// from a register is capped to the largest supported size, as an SMMU
+    /// caps a programmed size to its `IDR1` maximum. Never fails.
+    pub const fn clamped(log2size: u32) -> Queue {
+        let log2size = if log2size > MAX_LOG2SIZE {
+            MAX_LOG2SIZE
+        } else {
+            log2size
+        };
+        Queue { log2size }
+    }
+
     /// `LOG2SIZE`.
     pub const fn log2size(&self) -> u32 {
         self.log2size
@@ -247,5 +259,15 @@ mod tests {
         assert_eq!(p, 1);
         assert!(q.is_full(p, 0));
         assert_eq!(q.inc(p), 0);
+    }
+
+    #[test]
+    fn clamped_caps_the_size() {
+        for n in 0..=MAX_LOG2SIZE {
+            assert_eq!(Queue::clamped(n), Queue::new(n).unwrap());
+        }
+        for n in [MAX_LOG2SIZE + 1, 31, 32, u32::MAX] {
+            assert_eq!(Queue::clamped(n).log2size(), MAX_LOG2SIZE);
+        }
     }
 }

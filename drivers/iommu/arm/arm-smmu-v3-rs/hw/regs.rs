@@ -21,7 +21,17 @@
 
 use core::fmt;
 
-use crate::hw::bits::register;
+use crate::hw::bits::{register, Field};
+
+/// The mask of `f` as a `u32`, for fields of 32-bit registers.
+///
+/// Only used to initialise constants, where the check that the field lies
+/// in the low 32 bits is evaluated at compile time.
+const fn bit32(f: Field) -> u32 {
+    assert!(f.hi() < 32);
+    // The field lies in the low 32 bits (checked above).
+    f.mask() as u32
+}
 
 /// Offset of the second 64KB register page from the SMMU base address.
 pub const PAGE1: usize = 0x1_0000;
@@ -348,6 +358,19 @@ register! {
 impl Cr0 {
     /// Offset of `SMMU_CR0ACK`.
     pub const ACK_OFFSET: usize = offsets::CR0ACK;
+
+    /// [`Cr0::SMMUEN`] as a `u32` mask.
+    pub const SMMUEN_BIT: u32 = bit32(Self::SMMUEN);
+    /// [`Cr0::PRIQEN`] as a `u32` mask.
+    pub const PRIQEN_BIT: u32 = bit32(Self::PRIQEN);
+    /// [`Cr0::EVENTQEN`] as a `u32` mask.
+    pub const EVENTQEN_BIT: u32 = bit32(Self::EVENTQEN);
+    /// [`Cr0::CMDQEN`] as a `u32` mask.
+    pub const CMDQEN_BIT: u32 = bit32(Self::CMDQEN);
+    /// [`Cr0::ATSCHK`] as a `u32` mask.
+    pub const ATSCHK_BIT: u32 = bit32(Self::ATSCHK);
+    /// [`Cr0::VMW`] as a `u32` mask.
+    pub const VMW_MASK: u32 = bit32(Self::VMW);
 }
 
 /// Cacheability encoding of `SMMU_CR1` fields (not the TCR-style encoding).
@@ -463,6 +486,13 @@ register! {
     }
 }
 
+impl Gbpa {
+    /// [`Gbpa::UPDATE`] as a `u32` mask.
+    pub const UPDATE_BIT: u32 = bit32(Self::UPDATE);
+    /// [`Gbpa::ABORT`] as a `u32` mask.
+    pub const ABORT_BIT: u32 = bit32(Self::ABORT);
+}
+
 register! {
     /// `SMMU_IRQ_CTRL`: wired/MSI interrupt enables. Acknowledged through
     /// `SMMU_IRQ_CTRLACK` ([`IrqCtrl::ACK_OFFSET`]), same layout.
@@ -511,19 +541,43 @@ impl Gerror {
     /// Offset of `SMMU_GERRORN`.
     pub const N_OFFSET: usize = offsets::GERRORN;
 
-    /// All defined error bits.
-    pub const ERR_MASK: u32 = 0x1fd;
+    /// [`Gerror::CMDQ_ERR`] as a `u32` mask.
+    pub const CMDQ_ERR_BIT: u32 = bit32(Self::CMDQ_ERR);
+    /// [`Gerror::EVENTQ_ABT_ERR`] as a `u32` mask.
+    pub const EVENTQ_ABT_ERR_BIT: u32 = bit32(Self::EVENTQ_ABT_ERR);
+    /// [`Gerror::PRIQ_ABT_ERR`] as a `u32` mask.
+    pub const PRIQ_ABT_ERR_BIT: u32 = bit32(Self::PRIQ_ABT_ERR);
+    /// [`Gerror::MSI_CMDQ_ABT_ERR`] as a `u32` mask.
+    pub const MSI_CMDQ_ABT_ERR_BIT: u32 = bit32(Self::MSI_CMDQ_ABT_ERR);
+    /// [`Gerror::MSI_EVENTQ_ABT_ERR`] as a `u32` mask.
+    pub const MSI_EVENTQ_ABT_ERR_BIT: u32 = bit32(Self::MSI_EVENTQ_ABT_ERR);
+    /// [`Gerror::MSI_PRIQ_ABT_ERR`] as a `u32` mask.
+    pub const MSI_PRIQ_ABT_ERR_BIT: u32 = bit32(Self::MSI_PRIQ_ABT_ERR);
+    /// [`Gerror::MSI_GERROR_ABT_ERR`] as a `u32` mask.
+    pub const MSI_GERROR_ABT_ERR_BIT: u32 = bit32(Self::MSI_GERROR_ABT_ERR);
+    /// [`Gerror::SFM_ERR`] as a `u32` mask.
+    pub const SFM_ERR_BIT: u32 = bit32(Self::SFM_ERR);
+
+    /// All defined error bits (`0x1fd`).
+    pub const ERR_MASK: u32 = Self::CMDQ_ERR_BIT
+        | Self::EVENTQ_ABT_ERR_BIT
+        | Self::PRIQ_ABT_ERR_BIT
+        | Self::MSI_CMDQ_ABT_ERR_BIT
+        | Self::MSI_EVENTQ_ABT_ERR_BIT
+        | Self::MSI_PRIQ_ABT_ERR_BIT
+        | Self::MSI_GERROR_ABT_ERR_BIT
+        | Self::SFM_ERR_BIT;
 
     /// Names and masks of the error bits, for logging.
     pub const NAMES: [(&'static str, u32); 8] = [
-        ("CMDQ_ERR", 1 << 0),
-        ("EVENTQ_ABT_ERR", 1 << 2),
-        ("PRIQ_ABT_ERR", 1 << 3),
-        ("MSI_CMDQ_ABT_ERR", 1 << 4),
-        ("MSI_EVENTQ_ABT_ERR", 1 << 5),
-        ("MSI_PRIQ_ABT_ERR", 1 << 6),
-        ("MSI_GERROR_ABT_ERR", 1 << 7),
-        ("SFM_ERR", 1 << 8),
+        ("CMDQ_ERR", Self::CMDQ_ERR_BIT),
+        ("EVENTQ_ABT_ERR", Self::EVENTQ_ABT_ERR_BIT),
+        ("PRIQ_ABT_ERR", Self::PRIQ_ABT_ERR_BIT),
+        ("MSI_CMDQ_ABT_ERR", Self::MSI_CMDQ_ABT_ERR_BIT),
+        ("MSI_EVENTQ_ABT_ERR", Self::MSI_EVENTQ_ABT_ERR_BIT),
+        ("MSI_PRIQ_ABT_ERR", Self::MSI_PRIQ_ABT_ERR_BIT),
+        ("MSI_GERROR_ABT_ERR", Self::MSI_GERROR_ABT_ERR_BIT),
+        ("SFM_ERR", Self::SFM_ERR_BIT),
     ];
 
     /// The errors active given `SMMU_GERROR` (`self`) and `SMMU_GERRORN`
@@ -770,7 +824,17 @@ impl CmdqError {
     }
 }
 
+impl CmdqProd {
+    /// [`CmdqProd::WR`] as a `u32` mask (`0x000f_ffff`).
+    pub const WR_MASK: u32 = bit32(Self::WR);
+}
+
 impl CmdqCons {
+    /// [`CmdqCons::RD`] as a `u32` mask (`0x000f_ffff`).
+    pub const RD_MASK: u32 = bit32(Self::RD);
+    /// [`CmdqCons::ERR`] as a `u32` mask (`0x7f00_0000`).
+    pub const ERR_MASK: u32 = bit32(Self::ERR);
+
     /// The decoded `ERR` field.
     pub const fn err(self) -> CmdqError {
         CmdqError::decode(self.err_raw())
@@ -1540,6 +1604,36 @@ mod tests {
         assert_eq!(CmdqCons::ERR.mask(), 0x7f00_0000);
         assert_eq!(IrqCfg0::ADDR.mask(), 0x000f_ffff_ffff_fffc);
         assert_eq!(Cr1::coherent_wb().raw(), 0xd75);
+    }
+
+    /// The `u32` bit constants, against the specification's bit numbers.
+    #[test]
+    fn u32_bit_constants_match_spec() {
+        assert_eq!(Cr0::SMMUEN_BIT, 1 << 0);
+        assert_eq!(Cr0::PRIQEN_BIT, 1 << 1);
+        assert_eq!(Cr0::EVENTQEN_BIT, 1 << 2);
+        assert_eq!(Cr0::CMDQEN_BIT, 1 << 3);
+        assert_eq!(Cr0::ATSCHK_BIT, 1 << 4);
+        assert_eq!(Cr0::VMW_MASK, 0x1c0);
+        assert_eq!(Gerror::CMDQ_ERR_BIT, 1 << 0);
+        assert_eq!(Gerror::EVENTQ_ABT_ERR_BIT, 1 << 2);
+        assert_eq!(Gerror::PRIQ_ABT_ERR_BIT, 1 << 3);
+        assert_eq!(Gerror::MSI_CMDQ_ABT_ERR_BIT, 1 << 4);
+        assert_eq!(Gerror::MSI_EVENTQ_ABT_ERR_BIT, 1 << 5);
+        assert_eq!(Gerror::MSI_PRIQ_ABT_ERR_BIT, 1 << 6);
+        assert_eq!(Gerror::MSI_GERROR_ABT_ERR_BIT, 1 << 7);
+        assert_eq!(Gerror::SFM_ERR_BIT, 1 << 8);
+        assert_eq!(Gbpa::UPDATE_BIT, 1 << 31);
+        assert_eq!(Gbpa::ABORT_BIT, 1 << 20);
+        assert_eq!(CmdqCons::ERR_MASK, 0x7f00_0000);
+        assert_eq!((CmdqProd::WR_MASK, CmdqCons::RD_MASK), (0xf_ffff, 0xf_ffff));
+        let names = Gerror::NAMES.iter().fold(0, |acc, (_, m)| acc | m);
+        assert_eq!(names, Gerror::ERR_MASK);
+        assert_eq!(
+            Gerror::default().with_cmdq_err(true).raw(),
+            Gerror::CMDQ_ERR_BIT
+        );
+        assert_eq!(Cr0::default().with_cmdqen(true).raw(), Cr0::CMDQEN_BIT);
     }
 
     #[test]

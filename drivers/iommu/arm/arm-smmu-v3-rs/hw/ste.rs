@@ -16,7 +16,7 @@
 
 use crate::hw::bits::{entry_fields, FieldError, ENTRY_QWORDS};
 use crate::hw::cd::{Cacheability, Granule};
-use crate::hw::regs::{Features, Oas, Shareability};
+use crate::hw::regs::{Features, Oas, Shareability, TtEndian, Ttf};
 use crate::hw::writer::Entry;
 
 /// Number of 64-bit words in an STE.
@@ -391,6 +391,104 @@ impl From<FieldError> for SteError {
     }
 }
 
+/// Why an SMMU cannot use an STE or a CD: the entry is invalid (`V == 0`)
+/// or ILLEGAL for the SMMU's features. Either way the SMMU terminates the
+/// traffic and records `C_BAD_STE` or `C_BAD_CD`.
+///
+/// Returned by [`Ste::check`] and [`Cd::check`](crate::hw::cd::Cd::check),
+/// which hold the rules shared by the driver (to refuse an entry before
+/// installing it) and the software model (to decide when to raise the
+/// configuration error).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum IllegalReason {
+    /// `V == 0`.
+    NotValid,
+    /// `STE.Config` is a reserved encoding (0b001..=0b011).
+    ReservedConfig,
+    /// `STE.Config` enables stage 1 but `IDR0.S1P == 0`.
+    NoStage1,
+    /// `STE.Config` enables stage 2 but `IDR0.S2P == 0`.
+    NoStage2,
+    /// `STE.S1CDMax` above `IDR1.SSIDSIZE`.
+    CdMaxTooLarge,
+    /// `STE.S1Fmt` is the reserved 0b11 (with `S1CDMax != 0`).
+    ReservedS1Fmt,
+    /// A 2-level CD table (`S1Fmt != 0`, `S1CDMax != 0`) without
+    /// `IDR0.CD2L`.
+    NoCd2l,
+    /// `STE.S1DSS` is the reserved 0b11 (with `S1CDMax != 0`).
+    ReservedS1Dss,
+    /// `STE.STRW` is reserved, Secure (EL3) for a Non-secure stream, or EL2
+    /// without `IDR0.HYP`.
+    BadStrw,
+    /// `STE.S1STALLD == 1` with the forced stall model
+    /// (`IDR0.STALL_MODEL == 0b10`).
+    StallDisableForced,
+    /// With `IDR0.ATS`: `STE.EATS` is the reserved 0b11, or split-stage
+    /// (0b10) without stage 2 translation.
+    BadEats,
+    /// `STE.EATS != 0` with `STE.S2S == 1` (stage 2 translating).
+    AtsWithStall,
+    /// `STE.VTCR.S2TG` is reserved or selects a granule the SMMU does not
+    /// implement (`IDR5.GRAN*`).
+    BadS2Granule,
+    /// `STE.S2AA64` or `CD.AA64` selects a table format the SMMU does not
+    /// implement (`IDR0.TTF`).
+    UnsupportedTableFormat,
+    /// `STE.S2ENDI` or `CD.ENDI` selects an endianness the SMMU does not
+    /// implement (`IDR0.TTENDIAN`).
+    UnsupportedEndianness,
+    /// `CD.S == 1` in a stream whose STE disables stalls
+    /// (`STE.S1STALLD == 1`), on an SMMU that does not force stalling.
+    StallDisabledBySte,
+}
+
+impl IllegalReason {
+    /// Whether the translation table format (`AA64 == 1`: AArch64,
+    /// otherwise AArch32 LPAE) is implemented, per `IDR0.TTF`.
+    pub(crate) const fn table_format_ok(f: &Features, aa64: bool) -> bool {
+        if aa64 {
+            matches!(f.ttf, Ttf::AArch64 | Ttf::Both)
+        } else {
+            matches!(f.ttf, Ttf::AArch32 | Ttf::Both)
+        }
+    }
+
+    /// Whether big-endian (`endi`) or little-endian tables are implemented,
+    /// per `IDR0.TTENDIAN`.
+    pub(crate) const fn endianness_ok(f: &Features, endi: bool) -> bool {
+        if endi {
+            matches!(f.tt_endian, TtEndian::Mixed | TtEndian::Big)
+        } else {
+            matches!(f.tt_endian, TtEndian::Mixed | TtEndian::Little)
+        }
+    }
+}
+
+impl core::fmt::Display for IllegalReason {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        let s = match self {
+            Self::NotValid => "not valid (V == 0)",
+            Self::ReservedConfig => "reserved Config",
+            Self::NoStage1 => "stage 1 not implemented",
+            Self::NoStage2 => "stage 2 not implemented",
+            Self::CdMaxTooLarge => "S1CDMax above SSIDSIZE",
+            Self::ReservedS1Fmt => "reserved S1Fmt",
+            Self::NoCd2l => "2-level CD table without CD2L",
+            Self::ReservedS1Dss => "reserved S1DSS",
+            Self::BadStrw => "unsupported STRW",
+            Self::StallDisableForced => "S1STALLD with forced stall model",
+            Self::BadEats => "unsupported EATS",
+            Self::AtsWithStall => "EATS with S2S",
+            Self::BadS2Granule => "unsupported S2TG",
+            Self::UnsupportedTableFormat => "unsupported table format",
+            Self::UnsupportedEndianness => "unsupported table endianness",
+            Self::StallDisabledBySte => "CD.S with STE.S1STALLD",
+        };
+        f.write_str(s)
+    }
+}
+
 /// SMMU and host properties that STE builders depend on.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct SteCaps {
@@ -717,6 +815,96 @@ impl Ste {
             ste.set_shcfg(Shcfg::Incoming);
         }
         Ok(ste)
+    }
+
+    /// Whether an SMMU with features `f` can use this entry: `Ok` if it is
+    /// valid and legal, otherwise why the SMMU would report `C_BAD_STE`.
+    ///
+    /// Only fields the entry's `Config` makes the SMMU read are checked:
+    ///
+    /// - `V`, and `Config` not reserved;
+    /// - each enabled stage is implemented (`IDR0.S1P`, `IDR0.S2P`);
+    /// - stage 1: `S1CDMax <= IDR1.SSIDSIZE`; with substreams
+    ///   (`S1CDMax != 0`) `S1Fmt` and `S1DSS` not reserved and 2-level CD
+    ///   tables only with `IDR0.CD2L`; `STRW` NS-EL1, or EL2 with
+    ///   `IDR0.HYP`; `S1STALLD` clear if stalling is forced;
+    /// - stage 2: `S2TG` an implemented granule, `S2AA64` and `S2ENDI` an
+    ///   implemented table format and endianness;
+    /// - with `IDR0.ATS` and a translating `Config`: `EATS` not reserved,
+    ///   split-stage only with stage 2, and no ATS with `S2S`.
+    ///
+    /// Abort and bypass entries are legal whatever their other fields hold.
+    /// The entries this module's builders make pass for the features they
+    /// were built for ([`SteCaps::from_features`]).
+    pub const fn check(&self, f: &Features) -> Result<(), IllegalReason> {
+        if !self.v() {
+            return Err(IllegalReason::NotValid);
+        }
+        let config = match self.config() {
+            Some(c) => c,
+            None => return Err(IllegalReason::ReservedConfig),
+        };
+        if matches!(config, Config::Abort | Config::Bypass) {
+            return Ok(());
+        }
+        if config.s1() {
+            if !f.s1p {
+                return Err(IllegalReason::NoStage1);
+            }
+            let cdmax = self.s1cdmax();
+            if cdmax > f.ssidsize as u64 {
+                return Err(IllegalReason::CdMaxTooLarge);
+            }
+            if cdmax > 0 {
+                match self.s1fmt() {
+                    None => return Err(IllegalReason::ReservedS1Fmt),
+                    Some(S1Fmt::Linear) => {}
+                    Some(_) if !f.cd2l => return Err(IllegalReason::NoCd2l),
+                    Some(_) => {}
+                }
+                if self.s1dss().is_none() {
+                    return Err(IllegalReason::ReservedS1Dss);
+                }
+            }
+            match self.strw() {
+                Some(Strw::El1) => {}
+                Some(Strw::El2) if f.hyp => {}
+                _ => return Err(IllegalReason::BadStrw),
+            }
+            if self.s1stalld() && f.stall_forced() {
+                return Err(IllegalReason::StallDisableForced);
+            }
+        }
+        if config.s2() {
+            if !f.s2p {
+                return Err(IllegalReason::NoStage2);
+            }
+            let granule_ok = match Granule::decode(self.s2tg()) {
+                Some(Granule::Size4K) => f.gran4k,
+                Some(Granule::Size16K) => f.gran16k,
+                Some(Granule::Size64K) => f.gran64k,
+                None => false,
+            };
+            if !granule_ok {
+                return Err(IllegalReason::BadS2Granule);
+            }
+            if !IllegalReason::table_format_ok(f, self.s2aa64()) {
+                return Err(IllegalReason::UnsupportedTableFormat);
+            }
+            if !IllegalReason::endianness_ok(f, self.s2endi()) {
+                return Err(IllegalReason::UnsupportedEndianness);
+            }
+        }
+        if f.ats {
+            match self.eats() {
+                None => return Err(IllegalReason::BadEats),
+                Some(Eats::S1Chk) if !config.s2() => return Err(IllegalReason::BadEats),
+                Some(Eats::Abort) => {}
+                Some(_) if config.s2() && self.s2s() => return Err(IllegalReason::AtsWithStall),
+                Some(_) => {}
+            }
+        }
+        Ok(())
     }
 
     /// The bits of `self` that the SMMU reads, given the entry's own

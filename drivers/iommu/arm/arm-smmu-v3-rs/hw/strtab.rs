@@ -156,6 +156,9 @@ pub enum TableError {
     BadSpan(u64),
     /// An address not aligned as the table or descriptor requires.
     Misaligned(u64),
+    /// A level-1 CD table descriptor with `V == 0` (its SubstreamIDs have
+    /// no CD): the raw descriptor.
+    InvalidCdL1Desc(u64),
     /// An address computation overflowed.
     AddressOverflow,
 }
@@ -514,7 +517,7 @@ impl CdTableGeometry {
             Err(e) => return Err(e),
         };
         if !desc.v() {
-            return Err(TableError::Misaligned(desc.raw()));
+            return Err(TableError::InvalidCdL1Desc(desc.raw()));
         }
         match desc.l2_ptr().checked_add(l2 as u64 * CD_SIZE as u64) {
             Some(a) => Ok(a),
@@ -582,6 +585,13 @@ mod tests {
             })
         );
         assert!(g.locate(1 << 20).is_err());
+        let leaf = CdL1Desc::new(0x4_0000).unwrap();
+        assert_eq!(g.l2_cd_addr(leaf, 0x12345), Ok(0x4_0000 + 0x345 * 64));
+        let invalid = leaf.with_v(false);
+        assert_eq!(
+            g.l2_cd_addr(invalid, 0x12345),
+            Err(TableError::InvalidCdL1Desc(0x4_0000))
+        );
         let g = CdTableGeometry::choose(20, false).unwrap();
         assert_eq!((g.s1fmt(), g.s1cdmax()), (S1Fmt::Linear, 10));
         assert_eq!(g.base_table_bytes(), 64 * 1024);

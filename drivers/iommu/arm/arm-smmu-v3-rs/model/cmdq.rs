@@ -25,10 +25,8 @@ use crate::hw::mem::PhysMem;
 use crate::hw::queue::CMDQ_ENTRY_BYTES;
 use crate::hw::regs::{CmdqError, Gerror};
 
+use super::regs::QPTR_MASK;
 use super::xlate::{Regime, TlbEntry};
-
-/// The `WR`/`RD` index field of the queue pointer registers.
-const QPTR_MASK: u32 = 0xf_ffff;
 
 /// Result of executing one command: `Err` holds a `CERROR_*` code.
 type CmdResult = Result<(), u32>;
@@ -46,7 +44,7 @@ impl<
     /// Consumes commands while the queue is enabled, error-free and not
     /// empty.
     pub(super) fn process_cmdq<M: PhysMem + ?Sized>(&mut self, mem: &M) {
-        if !self.regs.cr0().cmdqen() || self.gerror_active(Gerror::CMDQ_ERR.mask() as u32) {
+        if !self.regs.cr0().cmdqen() || self.gerror_active(Gerror::CMDQ_ERR_BIT) {
             return;
         }
         let q = self.cmdq_queue();
@@ -222,7 +220,7 @@ impl<
                         && sync.msi_addr != 0
                         && !self.msi_write(mem, sync.msi_addr, sync.msi_data)
                     {
-                        self.raise_gerror(mem, Gerror::MSI_CMDQ_ABT_ERR.mask() as u32);
+                        self.raise_gerror(mem, Gerror::MSI_CMDQ_ABT_ERR_BIT);
                     }
                 }
             },

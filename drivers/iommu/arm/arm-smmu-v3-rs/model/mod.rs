@@ -336,6 +336,9 @@ pub struct Smmu<
 > {
     cfg: ModelConfig,
     ids: IdRegs,
+    /// `ids` decoded, as a driver sees them (and as the legality checks of
+    /// `hw::ste`/`hw::cd` take them).
+    feat: Features,
     regs: regs::RegFile,
     cfg_cache: Slots<CfgEntry, CFG>,
     tlb: Slots<xlate::TlbEntry, TLB>,
@@ -361,9 +364,11 @@ impl<
     /// empty, caches empty.
     pub fn new(cfg: ModelConfig) -> Self {
         let cfg = cfg.sanitized(STALLS);
+        let ids = cfg.id_regs();
         Self {
             cfg,
-            ids: cfg.id_regs(),
+            ids,
+            feat: Features::decode(&ids),
             regs: regs::RegFile::reset(&cfg),
             cfg_cache: Slots::new(),
             tlb: Slots::new(),
@@ -404,7 +409,7 @@ impl<
 
     /// The features a driver decodes from the ID registers.
     pub fn features(&self) -> Features {
-        Features::decode(&self.ids)
+        self.feat
     }
 
     /// Interrupts signalled so far.

@@ -211,7 +211,7 @@ impl<
         for (i, w) in req.encode().iter().enumerate() {
             if mem.write_u64(pa.wrapping_add(8 * i as u64), *w).is_err() {
                 bump(&mut self.stats.pri_lost);
-                self.raise_gerror(mem, Gerror::PRIQ_ABT_ERR.mask() as u32);
+                self.raise_gerror(mem, Gerror::PRIQ_ABT_ERR_BIT);
                 return PriqWrite::Overflow;
             }
         }

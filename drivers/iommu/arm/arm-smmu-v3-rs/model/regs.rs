@@ -7,7 +7,9 @@ use super::{bump, ModelConfig, Smmu};
 use crate::hw::bits::genmask;
 use crate::hw::mem::PhysMem;
 use crate::hw::queue::{Queue, Q_OVERFLOW_FLAG};
-use crate::hw::regs::{offsets as off, Cr0, Cr2, Gbpa, Gerror, IrqCtrl, REG_FRAME_SIZE};
+use crate::hw::regs::{
+    offsets as off, CmdqCons, CmdqProd, Cr0, Cr2, Gbpa, Gerror, IrqCtrl, REG_FRAME_SIZE,
+};
 
 /// Writable bits of `SMMU_CR1`.
 const CR1_MASK: u32 = 0xfff;
@@ -26,9 +28,7 @@ const QBASE_MASK: u64 = (1 << 62) | genmask(51, 5) | 0x1f;
 /// Queue base address field, bits [51:5].
 const QBASE_ADDR: u64 = genmask(51, 5);
 /// The `WR`/`RD` index field of the queue pointer registers.
-const QPTR_MASK: u32 = 0xf_ffff;
-/// `SMMU_CMDQ_CONS.ERR`, bits [30:24].
-const CMDQ_ERR_SHIFT: u32 = 24;
+pub(super) const QPTR_MASK: u32 = CmdqProd::WR_MASK;
 
 /// MSI configuration of one interrupt source.
 #[derive(Clone, Copy, Debug, Default)]
@@ -51,7 +51,7 @@ impl QueueRegs {
     pub(super) fn queue(&self, max_log2: u8) -> Queue {
         // LOG2SIZE is 5 bits; max_log2 is at most 19 (sanitised config).
         let l = ((self.base & 0x1f) as u32).min(u32::from(max_log2));
-        Queue::new(l).unwrap_or(ZERO_QUEUE)
+        Queue::clamped(l)
     }
 
     /// Physical address of the entry `p` points at, for `entry_bytes`
@@ -63,13 +63,6 @@ impl QueueRegs {
         base.wrapping_add(q.offset(p, entry_bytes) as u64)
     }
 }
-
-/// A one-entry queue, the fallback geometry (never used in practice: the
-/// capped `LOG2SIZE` is always valid). Evaluated at compile time.
-const ZERO_QUEUE: Queue = match Queue::new(0) {
-    Ok(q) => q,
-    Err(_) => panic!("a one-entry queue is always valid"),
-};
 
 /// The SMMU's registers.
 #[derive(Clone, Copy, Debug, Default)]
@@ -96,7 +89,7 @@ impl RegFile {
     pub(super) fn reset(cfg: &ModelConfig) -> Self {
         Self {
             gbpa: if cfg.gbpa_abort_at_reset {
-                Gbpa::ABORT.mask() as u32
+                Gbpa::ABORT_BIT
             } else {
                 0
             },
@@ -421,16 +414,15 @@ impl<
     }
 
     fn write_cr0<M: PhysMem + ?Sized>(&mut self, mem: &M, value: u32) {
-        let mut mask = Cr0::CMDQEN.mask() | Cr0::EVENTQEN.mask() | Cr0::SMMUEN.mask();
+        let mut mask = Cr0::CMDQEN_BIT | Cr0::EVENTQEN_BIT | Cr0::SMMUEN_BIT;
         if self.cfg.pri {
-            mask |= Cr0::PRIQEN.mask();
+            mask |= Cr0::PRIQEN_BIT;
         }
         if self.cfg.ats {
-            mask |= Cr0::ATSCHK.mask();
+            mask |= Cr0::ATSCHK_BIT;
         }
         let old = self.regs.cr0();
-        // All masks are within the low 32 bits.
-        self.regs.cr0 = value & mask as u32;
+        self.regs.cr0 = value & mask;
         let new = self.regs.cr0();
         if old.smmuen() && !new.smmuen() {
             self.abort_all_stalls();
@@ -470,8 +462,8 @@ impl<
     pub(super) fn cmdq_error<M: PhysMem + ?Sized>(&mut self, mem: &M, code: u32) {
         bump(&mut self.stats.command_errors);
         let cons = self.regs.cmdq.cons & QPTR_MASK;
-        self.regs.cmdq.cons = cons | ((code & 0x7f) << CMDQ_ERR_SHIFT);
-        self.raise_gerror(mem, Gerror::CMDQ_ERR.mask() as u32);
+        self.regs.cmdq.cons = cons | ((code << CmdqCons::ERR.lo()) & CmdqCons::ERR_MASK);
+        self.raise_gerror(mem, Gerror::CMDQ_ERR_BIT);
     }
 
     /// Signals interrupt `line` if enabled in `IRQ_CTRL`: counts it and, if
@@ -482,17 +474,17 @@ impl<
             IrqLine::Eventq => (
                 ctrl.eventq_irqen(),
                 self.regs.eventq_irq,
-                Gerror::MSI_EVENTQ_ABT_ERR.mask(),
+                Gerror::MSI_EVENTQ_ABT_ERR_BIT,
             ),
             IrqLine::Priq => (
                 ctrl.priq_irqen(),
                 self.regs.priq_irq,
-                Gerror::MSI_PRIQ_ABT_ERR.mask(),
+                Gerror::MSI_PRIQ_ABT_ERR_BIT,
             ),
             IrqLine::Gerror => (
                 ctrl.gerror_irqen(),
                 self.regs.gerror_irq,
-                Gerror::MSI_GERROR_ABT_ERR.mask(),
+                Gerror::MSI_GERROR_ABT_ERR_BIT,
             ),
         };
         if !enabled {
@@ -504,7 +496,7 @@ impl<
             IrqLine::Gerror => bump(&mut self.irqs.gerror),
         }
         if self.cfg.msi && msi.addr != 0 && !self.msi_write(mem, msi.addr, msi.data) {
-            let bit = abt_bit as u32;
+            let bit = abt_bit;
             if line == IrqLine::Gerror {
                 // No further interrupt for a failed GERROR MSI.
                 if !self.gerror_active(bit) {

@@ -11,7 +11,7 @@ use crate::hw::event::{self, Event, FaultClass, FetchAbort, TranslationFault, Wa
 use crate::hw::mem::PhysMem;
 use crate::hw::queue::{EVTQ_ENTRY_BYTES, Q_OVERFLOW_FLAG};
 use crate::hw::regs::{Gbpa, Gerror, StrtabBaseCfg, StrtabFmt};
-use crate::hw::ste::{Config, Eats, S1Dss, S1Fmt, Ste};
+use crate::hw::ste::{Config, S1Dss, S1Fmt, Ste};
 use crate::hw::strtab::{CdL1Desc, CdLocation, CdTableGeometry, StreamTableGeometry, StrtabL1Desc};
 use crate::hw::walk::{self, Access, AccessKind, Attrs, FaultKind, Granule, WalkConfig, WalkFault};
 
@@ -435,41 +435,12 @@ impl<
         Ok(ste)
     }
 
-    /// Checks that an STE is valid and legal for this SMMU.
+    /// Checks that an STE is valid and legal for this SMMU (the rules of
+    /// [`Ste::check`]; stage 2 is not implemented, so `IDR0.S2P == 0`
+    /// makes stage 2 and nested entries ILLEGAL).
     pub(super) fn check_ste(&self, ste: &Ste) -> Result<Config, CfgError> {
-        if !ste.v() {
-            return Err(CfgError::BadSte);
-        }
-        let config = ste.config().ok_or(CfgError::BadSte)?;
-        match config {
-            Config::Abort | Config::Bypass => return Ok(config),
-            Config::S2Translate | Config::Nested => return Err(CfgError::BadSte),
-            Config::S1Translate => {}
-        }
-        let cdmax = ste.s1cdmax();
-        if cdmax > u64::from(self.cfg.ssidsize) {
-            return Err(CfgError::BadSte);
-        }
-        if cdmax > 0 {
-            let fmt = ste.s1fmt().ok_or(CfgError::BadSte)?;
-            if fmt != S1Fmt::Linear && !self.cfg.cd2l {
-                return Err(CfgError::BadSte);
-            }
-            ste.s1dss().ok_or(CfgError::BadSte)?;
-        }
-        match ste.strw_raw() {
-            0 => {}
-            2 if self.cfg.hyp => {}
-            _ => return Err(CfgError::BadSte),
-        }
-        if ste.s1stalld() && self.cfg.stall_forced() {
-            return Err(CfgError::BadSte);
-        }
-        if self.cfg.ats && !matches!(ste.eats(), Some(Eats::Abort | Eats::Translate)) {
-            // Split-stage ATS needs stage 2; 0b11 is reserved.
-            return Err(CfgError::BadSte);
-        }
-        Ok(config)
+        ste.check(&self.feat).map_err(|_| CfgError::BadSte)?;
+        ste.config().ok_or(CfgError::BadSte)
     }
 
     /// The CD of `ssid` in the CD table of `ste` (for stream `sid`).
@@ -570,12 +541,10 @@ impl<
 
     /// Checks a CD and derives the stage 1 context.
     fn check_cd(&self, cd: &Cd, ste: &Ste) -> Result<S1Ctx, CfgError> {
-        if !cd.v() || !cd.aa64() || cd.endi() {
-            return Err(CfgError::BadCd);
-        }
-        if cd.s() && ste.s1stalld() && !self.cfg.stall_forced() {
-            return Err(CfgError::BadCd);
-        }
+        // The model's IDR0.TTF and TTENDIAN say AArch64 little-endian only,
+        // so a CD passing the check is one the walker handles.
+        cd.check(&self.feat, ste.s1stalld())
+            .map_err(|_| CfgError::BadCd)?;
         let stall = self.cfg.stalls() && (self.cfg.stall_forced() || (cd.s() && !ste.s1stalld()));
         let (regime, e2h) = match ste.strw_raw() {
             2 => (Regime::El2, self.regs.cr2().e2h()),
@@ -587,25 +556,7 @@ impl<
         } else {
             0
         };
-        let ha = self.cfg.hw_access() && cd.ha();
-        let walk = WalkConfig {
-            ttb0: cd.ttb0(),
-            // T0SZ, TG0 and IPS are 6, 2 and 3 bits wide.
-            t0sz: cd.t0sz() as u8,
-            tg0: cd.tg0() as u8,
-            ips: cd.ips() as u8,
-            epd0: cd.epd0(),
-            tbi0: cd.tbi() & 1 != 0,
-            affd: cd.affd(),
-            ha,
-            hd: ha && self.cfg.hw_dirty() && cd.hd(),
-            wxn: cd.wxn(),
-            pan: cd.pan(),
-            mair: cd.mair(),
-            oas: self.cfg.oas.raw(),
-            stt: self.cfg.stt,
-            vax: self.cfg.vax,
-        };
+        let walk = WalkConfig::from_cd(cd, &self.feat);
         let granule_shift = Granule::from_tg0(walk.tg0).map_or(12, Granule::shift);
         Ok(S1Ctx {
             regime,
@@ -814,7 +765,7 @@ impl<
         for (i, w) in ev.encode().iter().enumerate() {
             if mem.write_u64(pa.wrapping_add(8 * i as u64), *w).is_err() {
                 bump(&mut self.stats.events_lost);
-                self.raise_gerror(mem, Gerror::EVENTQ_ABT_ERR.mask() as u32);
+                self.raise_gerror(mem, Gerror::EVENTQ_ABT_ERR_BIT);
                 return false;
             }
         }

@@ -66,9 +66,6 @@ use crate::smmu::error::SmmuError;
 /// upstream's `CMDQ_BATCH_ENTRIES` on 64-bit).
 pub const CMDQ_BATCH_MAX: usize = 64;
 
-/// Bits of `SMMU_CMDQ_CONS` holding `ERR`.
-const CONS_ERR_MASK: u32 = 0x7f00_0000;
-
 /// Fetch aborts retried within one wait before giving up.
 const MAX_ABORT_RETRIES: u32 = 16;
 
@@ -253,7 +250,7 @@ impl<B: CoherentBuf> CmdQueue<B> {
             offset: offsets::CMDQ_CONS,
             err,
         };
-        let cons = self.q.validate(raw, CONS_ERR_MASK).map_err(bad)? & !Q_OVERFLOW_FLAG;
+        let cons = self.q.validate(raw, CmdqCons::ERR_MASK).map_err(bad)? & !Q_OVERFLOW_FLAG;
         self.q.used(self.prod, cons).map_err(bad)?;
         Ok(cons)
     }

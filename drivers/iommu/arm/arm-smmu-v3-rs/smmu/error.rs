@@ -8,6 +8,7 @@ use crate::hw::bits::FieldError;
 use crate::hw::cmd::CmdError;
 use crate::hw::queue::QueueError;
 use crate::hw::regs::{CmdqError, Unusable};
+use crate::hw::ste::IllegalReason;
 use crate::hw::strtab::TableError;
 use crate::hw::writer::WriteError;
 use crate::smmu::backend::{AllocError, MemFault, RegFault};
@@ -119,6 +120,9 @@ pub enum SmmuError {
     },
     /// The entry writer refused the target entry.
     Write(WriteError),
+    /// The STE to install is ILLEGAL for this SMMU
+    /// ([`Ste::check`](crate::hw::ste::Ste::check)); it was not written.
+    IllegalSte(IllegalReason),
     /// A register field could not hold a value.
     Field(FieldError),
     /// The SMMU implements PRI but no PRI queue was given to
@@ -153,6 +157,7 @@ impl SmmuError {
             Self::Command(_)
             | Self::Table(_)
             | Self::Write(_)
+            | Self::IllegalSte(_)
             | Self::Field(_)
             | Self::L2SlotsTooSmall { .. }
             | Self::NoL2Table { .. }
@@ -213,6 +218,7 @@ impl fmt::Display for SmmuError {
             }
             Self::NoL2Table { sid } => write!(f, "no level-2 stream table for StreamID {sid:#x}"),
             Self::Write(e) => write!(f, "entry writer: {e:?}"),
+            Self::IllegalSte(r) => write!(f, "illegal STE: {r}"),
             Self::Field(e) => write!(f, "value {:#x} does not fit {}", e.value, e.field),
             Self::NoPriQueue => f.write_str("the SMMU implements PRI but has no PRI queue"),
             Self::ServiceFailure => f.write_str("SMMU entered service failure mode"),

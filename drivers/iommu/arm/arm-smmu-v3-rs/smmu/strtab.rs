@@ -35,7 +35,7 @@ use core::ops::DerefMut;
 use crate::hw::bits::ENTRY_QWORDS;
 use crate::hw::cmd::Command;
 use crate::hw::regs::{StrtabBase, StrtabBaseCfg};
-use crate::hw::ste::{Ste, STE_SIZE};
+use crate::hw::ste::{IllegalReason, Ste, STE_SIZE};
 use crate::hw::strtab::{SteLocation, StreamTableGeometry, StrtabL1Desc, L1_DESC_SIZE};
 use crate::hw::writer::{write_entry, EntrySink, WriteReport};
 use crate::smmu::backend::{CoherentBuf, Delay, DmaAlloc, RegisterIo};
@@ -351,6 +351,11 @@ impl<B: CoherentBuf, S: L2Slots<B>> StreamTable<B, S> {
     /// Installs `ste` as the STE of `sid` (allocating its level-2 table if
     /// needed), hitlessly where possible, and waits until the SMMU uses
     /// it.
+    ///
+    /// An entry the SMMU would find ILLEGAL ([`Ste::check`] against the
+    /// device's features) is refused with [`SmmuError::IllegalSte`] before
+    /// anything is written; an invalid entry (`V == 0`) is allowed, it
+    /// disables the stream.
     pub fn install_ste<A, C, R, D>(
         &mut self,
         alloc: &A,
@@ -365,6 +370,10 @@ impl<B: CoherentBuf, S: L2Slots<B>> StreamTable<B, S> {
         R: RegisterIo,
         D: Delay,
     {
+        match ste.check(dev.features()) {
+            Ok(()) | Err(IllegalReason::NotValid) => {}
+            Err(r) => return Err(SmmuError::IllegalSte(r)),
+        }
         self.ensure_l2(alloc, dev, cmdq, sid)?;
         let mut sink = SyncingSink {
             slot: self.ste_slot(sid)?,

@@ -302,7 +302,7 @@ fn privileged_and_exec_permissions() {
     let mut r = rig(&mem, ModelConfig::minimal());
     let mut pt = tables(&mem, PT_POOL);
     // Privileged-only, execute-never for unprivileged.
-    pt.map_page(0x2000, DATA, TableBuilder::LEAF | desc::NG | desc::UXN);
+    pt.map_page(0x2000, DATA, TableBuilder::LEAF_NG | desc::UXN);
     r.attach_cd_table(2, 0, false, SteOpts::default());
     r.set_cd(2, 0, &cd_for(1, &pt, false));
     assert!(matches!(

@@ -7,7 +7,7 @@ mod smmu_common;
 
 use smmu_common::{cd_table, page_tables, read_pa, s1_cd, s1_ste, test_config, Env, DATA, PT_POOL};
 use smmuv3::hw::event::id;
-use smmuv3::hw::ste::Ste;
+use smmuv3::hw::ste::{Config as SteConfig, IllegalReason, Ste};
 use smmuv3::hw::strtab::{StrtabL1Desc, TableError};
 use smmuv3::hw::writer::{write_entry, EntrySink, UpdateKind, WriteError};
 use smmuv3::model::{ModelConfig, Outcome, TermCause};
@@ -245,6 +245,32 @@ fn malformed_target_is_refused_without_writing() {
         Err(SmmuError::Write(WriteError::TargetSetsUnusedBits { .. }))
     ));
     assert_eq!(s.strtab.read_ste(4).unwrap(), before);
+}
+
+#[test]
+fn illegal_target_is_refused_without_writing() {
+    let env = Env::new(ModelConfig::minimal());
+    let mut s = env.smmu(test_config());
+    let before = s.strtab.read_ste(4).unwrap();
+    // Stage 2 on a stage-1-only SMMU, and substreams beyond SSIDSIZE (0).
+    let mut s2 = Ste::abort();
+    s2.set_config(SteConfig::S2Translate);
+    let mut ssids = Ste::abort();
+    ssids
+        .set_config(SteConfig::S1Translate)
+        .set_s1cdmax(3)
+        .unwrap();
+    for (ste, why) in [
+        (s2, IllegalReason::NoStage2),
+        (ssids, IllegalReason::CdMaxTooLarge),
+    ] {
+        let r = s.install_ste(&env.alloc, 4, &ste);
+        assert_eq!(r, Err(SmmuError::IllegalSte(why)));
+        assert_eq!(s.strtab.read_ste(4).unwrap(), before);
+    }
+    // An invalid STE (disabling the stream) is not refused.
+    s.install_ste(&env.alloc, 4, &Ste::invalid()).unwrap();
+    assert_eq!(s.strtab.read_ste(4).unwrap(), Ste::invalid());
 }
 
 #[test]

@@ -4,6 +4,8 @@
 //! table geometry derived from it.
 
 use super::{FaultKind, WalkFault};
+use crate::hw::cd::Cd;
+use crate::hw::regs::{Features, Vax};
 
 /// Translation granule, as selected by `CD.TG0`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -54,6 +56,28 @@ impl Granule {
     /// Number of input address bits resolved by one full table level.
     pub const fn stride(self) -> u32 {
         self.shift() - 3
+    }
+}
+
+impl From<crate::hw::cd::Granule> for Granule {
+    /// The same granule (both types use the `TG0` encoding).
+    fn from(g: crate::hw::cd::Granule) -> Self {
+        match g {
+            crate::hw::cd::Granule::Size4K => Self::K4,
+            crate::hw::cd::Granule::Size16K => Self::K16,
+            crate::hw::cd::Granule::Size64K => Self::K64,
+        }
+    }
+}
+
+impl From<Granule> for crate::hw::cd::Granule {
+    /// The same granule (both types use the `TG0` encoding).
+    fn from(g: Granule) -> Self {
+        match g {
+            Granule::K4 => Self::Size4K,
+            Granule::K16 => Self::Size16K,
+            Granule::K64 => Self::Size64K,
+        }
     }
 }
 
@@ -161,6 +185,37 @@ impl WalkConfig {
             oas: 0b101,
             stt: false,
             vax: false,
+        }
+    }
+
+    /// The walk configuration of the TTB0 half of context descriptor `cd` on
+    /// an SMMU with features `f`: the fields of the table in
+    /// [`WalkConfig`]'s documentation, with the hardware update enables
+    /// limited to what the SMMU implements (`CD.HA` only with `IDR0.HTTU`
+    /// access updates, `CD.HD` only with dirty updates and `HA`).
+    ///
+    /// Only the walk is described: whether the CD is usable at all
+    /// (`V`, `AA64`, `ENDI`, ...) is [`Cd::check`]'s question, which the
+    /// caller must ask first.
+    pub const fn from_cd(cd: &Cd, f: &Features) -> Self {
+        let ha = f.hw_access() && cd.ha();
+        Self {
+            ttb0: cd.ttb0(),
+            // T0SZ, TG0 and IPS are 6, 2 and 3 bits wide.
+            t0sz: cd.t0sz() as u8,
+            tg0: cd.tg0() as u8,
+            ips: cd.ips() as u8,
+            epd0: cd.epd0(),
+            tbi0: cd.tbi() & 1 != 0,
+            affd: cd.affd(),
+            ha,
+            hd: ha && f.hw_dirty() && cd.hd(),
+            wxn: cd.wxn(),
+            pan: cd.pan(),
+            mair: cd.mair(),
+            oas: f.oas.raw(),
+            stt: f.stt,
+            vax: matches!(f.vax, Vax::Va52),
         }
     }
 

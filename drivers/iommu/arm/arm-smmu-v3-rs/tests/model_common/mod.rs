@@ -42,9 +42,9 @@ pub(crate) const DATA: u64 = 0x8000_0000;
 pub(crate) const MSI_ADDR: u64 = 0x0f00_0000;
 
 /// Leaf attributes for an ASID-private (non-global) read/write mapping.
-pub(crate) const RW: u64 = TableBuilder::LEAF | desc::NG | desc::AP_USER;
+pub(crate) const RW: u64 = TableBuilder::LEAF_NG | desc::AP_USER;
 /// Read-only, non-global, user-accessible.
-pub(crate) const RO: u64 = TableBuilder::LEAF | desc::NG | desc::AP_USER | desc::AP_RDONLY;
+pub(crate) const RO: u64 = TableBuilder::LEAF_NG | desc::AP_USER | desc::AP_RDONLY;
 
 /// A CD table the rig made for a stream.
 #[derive(Clone, Debug)]

@@ -390,9 +390,8 @@ pub(crate) const T0SZ: u8 = 25;
 
 /// Leaf attributes usable by unprivileged device reads and writes,
 /// non-global (TLB entries are tagged with the CD's ASID).
-pub(crate) const USER_RW: u64 = smmuv3::testmem::TableBuilder::LEAF
-    | smmuv3::hw::walk::desc::AP_USER
-    | smmuv3::hw::walk::desc::NG;
+pub(crate) const USER_RW: u64 =
+    smmuv3::testmem::TableBuilder::LEAF_NG | smmuv3::hw::walk::desc::AP_USER;
 
 /// Builds 4KB page tables at `pool` mapping each `(va, pa)` page; returns
 /// the builder (its root is the TTB0).
