@@ -141,6 +141,10 @@ pub trait Driver: Sized + Send + Sync + 'static {
     /// The device tree compatibles this driver binds.
     const OF_ID_TABLE: of::IdTable<Self::IdInfo>;
 
+    /// Whether to hide the sysfs `bind`/`unbind` files, for drivers that
+    /// must not be unbound while the system runs (e.g. an IOMMU).
+    const SUPPRESS_BIND_ATTRS: bool = false;
+
     /// Binds the driver to `pdev`; `info` is the data of the matching entry.
     ///
     /// The returned object lives until the device is unbound; dropping it
@@ -215,6 +219,7 @@ impl<T: Driver> Registration<T> {
                 drv.write(core::mem::zeroed());
                 (*drv).driver.name = T::NAME.as_char_ptr();
                 (*drv).driver.of_match_table = T::OF_ID_TABLE.as_raw();
+                (*drv).driver.suppress_bind_attrs = T::SUPPRESS_BIND_ATTRS;
                 (*drv).probe = Some(Adapter::<T>::probe_callback);
                 (*drv).__bindgen_anon_1.remove = Some(Adapter::<T>::remove_callback);
             }

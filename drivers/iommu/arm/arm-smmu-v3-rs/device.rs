@@ -13,12 +13,12 @@ use crate::{
     hw::{
         bits::FieldDump,
         cd::Cd,
-        cmd::{Command, ResumeAction},
+        cmd::{Command, PriResp, ResumeAction},
         event::Event,
         regs::Features,
         ste::Ste,
     },
-    smmu::{self, CmdQueue, CoherentBuf, EventQueue, SmmuError, StreamTable},
+    smmu::{self, CmdQueue, CoherentBuf, EventQueue, PriQueue, SmmuError, StreamTable},
 };
 use core::sync::atomic::{AtomicPtr, Ordering};
 use kernel::{
@@ -75,6 +75,9 @@ pub(crate) struct Smmu {
     pub(crate) strtab: Mutex<Strtab>,
     #[pin]
     evtq: Mutex<EventQueue<DmaBuf>>,
+    /// The PRI queue, when the SMMU implements PRI.
+    #[pin]
+    priq: Mutex<Option<PriQueue<DmaBuf>>>,
     #[pin]
     pub(crate) asids: SpinLock<domain::AsidMap>,
     /// StreamID → device, to name the master in event reports; released
@@ -151,6 +154,42 @@ impl Smmu {
         }
     }
 
+    /// Answers page requests. Nothing services them yet (I/O page faults
+    /// arrive with the SVA work), so every request group is denied when its
+    /// last request arrives, as the C driver does: the device must never
+    /// wait for a response that does not come.
+    fn drain_page_requests(&self) {
+        let mut q = self.priq.lock();
+        let Some(q) = q.as_mut() else {
+            return;
+        };
+        let mut printed = 0u32;
+        let report = q.drain(&self.hw, EVTQ_BUDGET, |req, _raw| {
+            if printed < EVTQ_PRINT_LIMIT {
+                printed += 1;
+                dev_warn!(&self.dev, "unexpected page request: {req}\n");
+            }
+            if req.last {
+                let cmd = Command::PriResp {
+                    sid: req.sid,
+                    ssid: req.ssid,
+                    prgi: req.prgi,
+                    resp: PriResp::Deny,
+                };
+                if let Err(e) = self.with_cmdq(|hw, cq| cq.issue(hw, &[cmd], true)) {
+                    dev_err!(&self.dev, "CMD_PRI_RESP: {e}\n");
+                }
+            }
+        });
+        match report {
+            Ok(r) if r.overflows > 0 => {
+                dev_err!(&self.dev, "PRI queue overflowed: page requests were lost\n")
+            }
+            Ok(_) => {}
+            Err(e) => dev_err!(&self.dev, "PRI queue: {e}\n"),
+        }
+    }
+
     /// Terminates a stalled transaction with an abort to the device: no
     /// fault handler resolves stalls yet, and a stall must always be
     /// answered exactly once.
@@ -215,6 +254,15 @@ impl ThreadedHandler for EventIrq {
     }
 }
 
+struct PriIrq(Arc<Smmu>);
+
+impl ThreadedHandler for PriIrq {
+    fn thread_fn(&self) -> IrqReturn {
+        self.0.drain_page_requests();
+        IrqReturn::Handled
+    }
+}
+
 struct GerrorIrq(Arc<Smmu>);
 
 impl ThreadedHandler for GerrorIrq {
@@ -229,6 +277,7 @@ pub(crate) struct SmmuV3 {
     smmu: Arc<Smmu>,
     slot: usize,
     evt_irq: Option<ThreadedRegistration<EventIrq>>,
+    pri_irq: Option<ThreadedRegistration<PriIrq>>,
     gerror_irq: Option<ThreadedRegistration<GerrorIrq>>,
     _debugfs: Option<debugfs::Dir>,
 }
@@ -237,6 +286,8 @@ impl platform::Driver for SmmuV3 {
     type IdInfo = ();
     const NAME: &'static CStr = c_str!("arm-smmu-v3-rs");
     const OF_ID_TABLE: kernel::of::IdTable<()> = SMMU_OF_TABLE;
+    // Devices translate through the SMMU for as long as the system runs.
+    const SUPPRESS_BIND_ATTRS: bool = true;
 
     fn probe(pdev: &platform::Device, _info: Option<&'static ()>) -> Result<Pin<KBox<Self>>> {
         let dev: ARef<Device> = pdev.as_dev().into();
@@ -274,13 +325,13 @@ impl platform::Driver for SmmuV3 {
         let strtab = Strtab::new(&alloc, geometry, hw.default_ste(), slots).map_err(errno)?;
         let mut cmdq = CmdQueue::new(&alloc, hw.cmdq_log2(), hw.msi_poll()).map_err(errno)?;
         let mut evtq = EventQueue::new(&alloc, hw.evtq_log2()).map_err(errno)?;
+        let mut priq = if features.pri {
+            Some(PriQueue::new(&alloc, hw.priq_log2()).map_err(errno)?)
+        } else {
+            None
+        };
         let cr0 = hw
-            .reset(
-                &mut cmdq,
-                &mut evtq,
-                None::<&mut smmu::PriQueue<DmaBuf>>,
-                &strtab,
-            )
+            .reset(&mut cmdq, &mut evtq, priq.as_mut(), &strtab)
             .map_err(|e| {
                 dev_err!(&dev, "reset failed: {e}\n");
                 errno(e)
@@ -305,6 +356,7 @@ impl platform::Driver for SmmuV3 {
                 cmdq <- new_spinlock!(cmdq, "arm_smmu_v3_rs:cmdq"),
                 strtab <- new_mutex!(strtab, "arm_smmu_v3_rs:strtab"),
                 evtq <- new_mutex!(evtq, "arm_smmu_v3_rs:evtq"),
+                priq <- new_mutex!(priq, "arm_smmu_v3_rs:priq"),
                 asids <- new_spinlock!(asids, "arm_smmu_v3_rs:asids"),
                 streams <- new_spinlock!(KVec::new(), "arm_smmu_v3_rs:streams"),
                 iommu: IommuDevice::new(),
@@ -323,6 +375,15 @@ impl platform::Driver for SmmuV3 {
                 dev_warn!(&dev, "no eventq interrupt: faults will not be reported\n");
                 None
             }
+        };
+        let pri_irq = match pdev.irq_by_name(c_str!("priq")) {
+            Ok(n) if features.pri => Some(ThreadedRegistration::new(
+                n,
+                c_str!("arm-smmu-v3-rs-priq"),
+                bindings::IRQF_ONESHOT.into(),
+                Arc::new(PriIrq(smmu.clone()), GFP_KERNEL)?,
+            )?),
+            _ => None,
         };
         let gerror_irq = match pdev.irq_by_name(c_str!("gerror")) {
             Ok(n) => Some(ThreadedRegistration::new(
@@ -355,6 +416,7 @@ impl platform::Driver for SmmuV3 {
                 smmu,
                 slot,
                 evt_irq,
+                pri_irq,
                 gerror_irq,
                 _debugfs: debugfs,
             },
@@ -383,6 +445,7 @@ impl Drop for SmmuV3 {
         self.smmu.iommu.unregister();
         INSTANCES[self.slot].store(core::ptr::null_mut(), Ordering::Release);
         self.evt_irq.take();
+        self.pri_irq.take();
         self.gerror_irq.take();
         if let Err(e) = self.smmu.hw.disable() {
             dev_err!(&self.smmu.dev, "cannot disable the SMMU: {e}\n");
