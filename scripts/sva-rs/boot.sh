@@ -4,39 +4,88 @@
 # Boot the $VARIANT kernel under QEMU's virt machine with an SMMUv3 and run
 # one of the initramfs modes:
 #
-#   boot.sh demo    run the demo, print a summary, power off
-#   boot.sh check   run the in-guest test tiers, power off
-#   boot.sh shell   interactive shell on the console (quit: Ctrl-A x)
+#   boot.sh demo           run the demo, print a summary, power off
+#   boot.sh check [CONFIG] run the in-guest test tiers, power off
+#   boot.sh shell [CONFIG] interactive shell on the console (quit: Ctrl-A x)
 #
-# Extra kernel arguments: BOOT_ARGS="iommu.strict=0 ...".
-# The console is kept in build/console-$VARIANT-$MODE.log.
+# CONFIG is the IOMMU configuration of the boot (default: strict):
+#
+#   strict       DMA domains, TLB invalidated on every unmap (iommu.strict=1)
+#   lazy         DMA domains with a flush queue (iommu.strict=0)
+#   passthrough  identity default domains (iommu.passthrough=1)
+#
+# Devices behind the SMMU (the PCI slot fixes each one's StreamID):
+#
+#   00:01.0  virtio-blk  (/dev/vda, 160 MiB)      StreamID 0x08
+#   00:02.0  NVMe        (/dev/nvme0n1, 160 MiB)  StreamID 0x10
+#   00:03.0  edu         (DMA engine, 40-bit)     StreamID 0x18
+#   00:04.0  virtio-rng  (spare, for dma_map_benchmark)  StreamID 0x20
+#
+# Extra kernel arguments: BOOT_ARGS="...". The console is kept in
+# build/console-$VARIANT-$MODE.log (check: console-$VARIANT-check-$CONFIG.log).
 set -euo pipefail
 . "$(dirname "$0")/common.sh"
 
 mode=${1:-demo}
+config=${2:-strict}
 image=$KOUT/arch/arm64/boot/Image
 [[ -f $image ]] || die "no kernel image at $image: run 'make' first"
 [[ -f $BUILD/initramfs.cpio ]] || die "no initramfs: run 'make' first"
 
-disk=$BUILD/disk-virtio.img
-[[ -f $disk ]] || truncate -s 64M "$disk"
+case $config in
+strict) iommu_args="iommu.passthrough=0 iommu.strict=1" ;;
+lazy) iommu_args="iommu.passthrough=0 iommu.strict=0" ;;
+passthrough) iommu_args="iommu.passthrough=1" ;;
+*) die "unknown boot configuration '$config' (strict, lazy or passthrough)" ;;
+esac
 
-consolelog=$BUILD/console-$VARIANT-$mode.log
+# Sparse disk images, one set per variant and mode, so that a shell, a demo
+# and a check of both variants can run at the same time (QEMU locks images).
+disk_mib=160
+vdisk=$BUILD/disk-$VARIANT-$mode-virtio.img
+ndisk=$BUILD/disk-$VARIANT-$mode-nvme.img
+for d in "$vdisk" "$ndisk"; do
+	if [[ ! -f $d || $(stat -c %s "$d") -ne $((disk_mib << 20)) ]]; then
+		truncate -s "${disk_mib}M" "$d"
+	fi
+done
+
+if [[ $mode == check ]]; then
+	consolelog=$BUILD/console-$VARIANT-$mode-$config.log
+else
+	consolelog=$BUILD/console-$VARIANT-$mode.log
+fi
+virtio=(iommu_platform=on disable-legacy=on romfile=)
+virtio_opts=$(
+	IFS=,
+	echo "${virtio[*]}"
+)
 qemu=(qemu-system-aarch64
 	-M virt,iommu=smmuv3,gic-version=3 -cpu cortex-a57 -smp 2 -m 1G
 	-nographic -no-reboot -nic none
 	-kernel "$image" -initrd "$BUILD/initramfs.cpio"
-	-append "console=ttyAMA0 panic=-1 oops=panic sva_rs.mode=$mode ${BOOT_ARGS:-}"
-	-drive "file=$disk,if=none,id=vd0,format=raw"
-	-device virtio-blk-pci,drive=vd0,iommu_platform=on,disable-legacy=on,romfile=)
+	-append "console=ttyAMA0 panic=-1 oops=panic sva_rs.mode=$mode sva_rs.config=$config $iommu_args ${BOOT_ARGS:-}"
+	-drive "file=$vdisk,if=none,id=vd0,format=raw"
+	-device "virtio-blk-pci,drive=vd0,addr=01.0,$virtio_opts"
+	-drive "file=$ndisk,if=none,id=nv0,format=raw"
+	-device nvme,serial=svarsnvme0,drive=nv0,addr=02.0
+	-device edu,dma_mask=0xffffffffff,addr=03.0
+	-device "virtio-rng-pci,addr=04.0,$virtio_opts")
 
 if [[ $mode == shell ]]; then
 	exec "${qemu[@]}"
 fi
 
 timeout=${BOOT_TIMEOUT:-900}
-log "booting $VARIANT kernel under QEMU ($mode); console: ${consolelog#"$TOP"/}"
+log "booting $VARIANT kernel under QEMU ($mode, $config); console: ${consolelog#"$TOP"/}"
 rc=0
+start=$EPOCHREALTIME
 timeout --foreground -k 10 "$timeout" "${qemu[@]}" </dev/null >"$consolelog" 2>&1 || rc=$?
-((rc == 124)) && log "QEMU timed out after $timeout s"
+end=$EPOCHREALTIME
+if ((rc == 124)); then
+	log "QEMU timed out after $timeout s"
+elif ((rc != 0)) && ! grep -aq "Booting Linux" "$consolelog"; then
+	log "QEMU failed (status $rc): $(head -n2 "$consolelog" | tr '\n' ' ')"
+fi
+log "$mode boot ($config) took $(awk -v a="$start" -v b="$end" 'BEGIN { printf "%.1f", b - a }') s"
 exit 0

@@ -65,20 +65,33 @@ if ! bash "$TOP/scripts/sva-rs/initramfs.sh"; then
 	failed "initramfs build"
 	summary
 fi
-bash "$TOP/scripts/sva-rs/boot.sh" check
 judge=$BUILD/cargo/release/sva-rs-judge
 (cd "$TOP" && cargo build -q --release --locked -p sva-rs-judge) || failed "building the console judge"
-consolelog=$BUILD/console-$VARIANT-check.log
-if [[ -x $judge ]]; then
+
+# One boot per IOMMU configuration (CHECK_CONFIGS overrides the list); each
+# console log is judged on its own.
+read -r -a configs <<<"${CHECK_CONFIGS:-strict lazy passthrough}"
+timings=()
+for config in "${configs[@]}"; do
+	consolelog=$BUILD/console-$VARIANT-check-$config.log
+	start=$EPOCHREALTIME
+	if ! bash "$TOP/scripts/sva-rs/boot.sh" check "$config"; then
+		failed "booting the $config configuration"
+		continue
+	fi
+	timings+=("$config $(awk -v a="$start" -v b="$EPOCHREALTIME" 'BEGIN { printf "%.1f", b - a }') s")
+	[[ -x $judge ]] || continue
 	out=$("$judge" "$consolelog")
-	echo "$out"
+	echo "$out" | sed "s/^judge:/judge ($config):/"
 	if [[ $(tail -n1 <<<"$out") =~ ^judge:\ ([0-9]+)\ passed,\ ([0-9]+)\ failed,\ ([0-9]+)\ skipped ]]; then
 		pass=$((pass + BASH_REMATCH[1]))
 		fail=$((fail + BASH_REMATCH[2]))
 		skip=$((skip + BASH_REMATCH[3]))
-		((BASH_REMATCH[2] == 0)) || failures+=("${BASH_REMATCH[2]} in-kernel test(s) or kernel error(s); see ${consolelog#"$TOP"/}")
+		((BASH_REMATCH[2] == 0)) || failures+=("${BASH_REMATCH[2]} in-kernel test(s) or kernel error(s) ($config); see ${consolelog#"$TOP"/}")
 	else
-		failed "console judge gave no verdict"
+		failed "console judge gave no verdict ($config)"
 	fi
-fi
+done
+printf -v t '%s; ' "${timings[@]}"
+log "boot times: ${t%; }"
 summary

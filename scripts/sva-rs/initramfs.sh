@@ -10,7 +10,8 @@ set -euo pipefail
 out=$BUILD/initramfs
 mkdir -p "$out/bin"
 
-# kselftests
+# kselftests (run by rootfs/check.sh) and the helper tools they need
+# (helpers/, installed in /usr/bin)
 sel=$KSRC/tools/testing/selftests/iommu-sva-rs
 make -s -C "$sel" CROSS_COMPILE=aarch64-linux-gnu- OUTPUT="$out/bin" ||
 	die "building the kselftests failed"
@@ -34,7 +35,10 @@ list=$out/cpio.list
 		echo "file /etc/sva-rs/${f##*/} $f 0755 0 0"
 	done
 	for f in "$out"/bin/*; do
-		echo "file /usr/lib/sva-rs/${f##*/} $f 0755 0 0"
+		[[ -f $f ]] && echo "file /usr/lib/sva-rs/${f##*/} $f 0755 0 0"
+	done
+	for f in "$out"/bin/helpers/*; do
+		[[ -f $f ]] && echo "file /usr/bin/${f##*/} $f 0755 0 0"
 	done
 } >"$list"
 "$gen" "$list" >"$out/initramfs.cpio.tmp"

@@ -3,12 +3,25 @@
 #
 # In-guest part of 'make check'. KUnit suites already ran during boot; this
 # runs every kselftest binary, each framed by markers so the host can tell a
-# binary that crashed from one that passed.
+# binary that crashed from one that passed. A binary that hangs is killed
+# after SVA_RS_TEST_TIMEOUT seconds (its END marker then shows the signal).
+
+config=unknown
+for arg in $(cat /proc/cmdline); do
+	case $arg in
+	sva_rs.config=*) config=${arg#sva_rs.config=} ;;
+	esac
+done
+echo "SVA-RS-CONFIG $config"
+for g in /sys/kernel/iommu_groups/*; do
+	[ -d "$g" ] || continue
+	echo "iommu group ${g##*/} ($(cat "$g/type" 2>/dev/null)): $(ls "$g/devices" | tr '\n' ' ')"
+done
 
 for t in /usr/lib/sva-rs/*; do
-	[ -x "$t" ] || continue
+	[ -f "$t" ] && [ -x "$t" ] || continue
 	name=${t##*/}
 	echo "SVA-RS-KSELFTEST-BEGIN $name"
-	"$t"
+	timeout -s KILL "${SVA_RS_TEST_TIMEOUT:-300}" "$t"
 	echo "SVA-RS-KSELFTEST-END $name rc=$?"
 done
