@@ -7,6 +7,8 @@
 #                      run the demo and print a summary
 #   make check         every test tier: host cargo tests, in-kernel KUnit,
 #                      kselftests in QEMU; ends with "N passed, N failed"
+#   make bench         Rust driver vs the C driver from the same tree, side by
+#                      side (build/bench/)
 #
 # VARIANT=c builds the same tree with the upstream C SMMUv3 driver and SVA
 # core instead (build/out-c), the baseline for comparisons. CLIPPY=1 runs
@@ -16,7 +18,7 @@ VARIANT ?= rust
 export VARIANT CLIPPY
 S := scripts/sva-rs
 
-.PHONY: all demo check deps tree config kernel initramfs host-test shell clean distclean
+.PHONY: all demo check bench deps tree config kernel initramfs host-test shell clean distclean
 all: demo
 
 deps:
@@ -39,6 +41,9 @@ demo: kernel initramfs
 
 check:
 	@bash $(S)/check.sh
+
+bench:
+	@bash $(S)/bench.sh
 
 host-test:
 	cargo test --workspace

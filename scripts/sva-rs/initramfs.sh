@@ -15,6 +15,9 @@ mkdir -p "$out/bin"
 sel=$KSRC/tools/testing/selftests/iommu-sva-rs
 make -s -C "$sel" CROSS_COMPILE=aarch64-linux-gnu- OUTPUT="$out/bin" ||
 	die "building the kselftests failed"
+# benchmark helpers (run by rootfs/bench.sh)
+make -s -C "$KSRC/tools/iommu-sva-rs/bench" CROSS_COMPILE=aarch64-linux-gnu- OUTPUT="$out/bin/helpers" ||
+	die "building the benchmark helpers failed"
 
 gen=$BUILD/deps/gen_init_cpio
 if [[ ! -x $gen || $KSRC/usr/gen_init_cpio.c -nt $gen ]]; then

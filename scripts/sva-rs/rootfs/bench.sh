@@ -1,0 +1,41 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0
+#
+# In-guest part of 'make bench': prints "SVA-RS-BENCH name=value" lines.
+
+say() { echo "SVA-RS-BENCH $*"; }
+
+# Time from boot to the SMMU driver's probe message.
+probe=$(dmesg | sed -n -E 's/^\[ *([0-9.]+)\] arm-smmu-v3(-rs)? [^ ]+: (ias|enabled).*/\1/p' | head -n1)
+[ -n "$probe" ] && say "probe_s=$probe"
+
+# dma_map_benchmark on the spare virtio-rng device, moved to the
+# dma_map_benchmark driver.
+rng=
+for d in /sys/bus/pci/devices/*; do
+	if [ "$(cat "$d/vendor")" = 0x1af4 ] && [ "$(cat "$d/device")" = 0x1044 ]; then
+		rng=${d##*/}
+	fi
+done
+if [ -n "$rng" ]; then
+	echo dma_map_benchmark >"/sys/bus/pci/devices/$rng/driver_override"
+	[ -e "/sys/bus/pci/devices/$rng/driver" ] && echo "$rng" >"/sys/bus/pci/devices/$rng/driver/unbind"
+	echo "$rng" >/sys/bus/pci/drivers_probe
+	for t in 1 2; do
+		out=$(dma_map_benchmark -t $t -s 2 -g 1 2>&1)
+		map=$(echo "$out" | sed -n 's/.*average map latency(us):\([0-9.]*\).*/\1/p')
+		unmap=$(echo "$out" | sed -n 's/.*average unmap latency(us):\([0-9.]*\).*/\1/p')
+		if [ -n "$map" ] && [ -n "$unmap" ]; then
+			say "map_lat_us_t$t=$map"
+			say "unmap_lat_us_t$t=$unmap"
+		else
+			echo "dma_map_benchmark failed: $out"
+		fi
+	done
+fi
+
+# O_DIRECT throughput through the SMMU on the NVMe disk.
+for bs in 4096 131072; do
+	odirect_bench /dev/nvme0n1 write $bs 33554432
+	odirect_bench /dev/nvme0n1 read $bs 33554432
+done
