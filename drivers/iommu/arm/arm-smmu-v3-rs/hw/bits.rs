@@ -167,6 +167,23 @@ impl Field {
 /// Number of 64-bit words in a Stream Table Entry or Context Descriptor.
 pub const ENTRY_QWORDS: usize = 8;
 
+/// Formats the qwords of an STE or CD as `name[q0 q1 ...]`, each qword in
+/// 16 hex digits (the `Debug` form of both).
+pub(crate) fn fmt_qwords(
+    f: &mut core::fmt::Formatter<'_>,
+    name: &str,
+    qwords: &[u64],
+) -> core::fmt::Result {
+    write!(f, "{name}[")?;
+    for (i, q) in qwords.iter().enumerate() {
+        if i != 0 {
+            write!(f, " ")?;
+        }
+        write!(f, "{q:016x}")?;
+    }
+    write!(f, "]")
+}
+
 /// A bit range within one 64-bit word of an [`ENTRY_QWORDS`]-word structure.
 ///
 /// The specification numbers STE and CD fields by absolute bit; this type
@@ -256,7 +273,8 @@ impl QwField {
 }
 
 /// Declares a typed MMIO register: a `Copy` newtype over `u32` or `u64` with
-/// an optional `OFFSET`, a `Field` constant per field and typed accessors.
+/// an optional `OFFSET`, a `Field` constant per field, `FIELDS_MASK` (all
+/// the fields' bits) and typed accessors.
 ///
 /// ```text
 /// register! {
@@ -308,6 +326,11 @@ macro_rules! register {
             $vis const fn raw(self) -> $t {
                 self.0
             }
+
+            /// The bits of all the named fields together.
+            // The fields lie within the storage type, so the narrowing cast
+            // drops only zero bits.
+            $vis const FIELDS_MASK: $t = (0u64 $(| Self::$c.mask())*) as $t;
 
             $(
                 $(#[$fmeta])*

@@ -17,7 +17,7 @@
 //! [`Cd::sva_quiet`] (what an SVA CD becomes when its process exits while the
 //! device may still issue DMA).
 
-use crate::hw::bits::{entry_fields, FieldError, ENTRY_QWORDS};
+use crate::hw::bits::{entry_fields, fmt_qwords, FieldError, ENTRY_QWORDS};
 use crate::hw::regs::{Features, Oas, Shareability};
 use crate::hw::ste::IllegalReason;
 use crate::hw::writer::Entry;
@@ -198,14 +198,7 @@ entry_fields! {
 
 impl core::fmt::Debug for Cd {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        write!(f, "Cd[")?;
-        for (i, q) in self.0.iter().enumerate() {
-            if i != 0 {
-                write!(f, " ")?;
-            }
-            write!(f, "{q:016x}")?;
-        }
-        write!(f, "]")
+        fmt_qwords(f, "Cd", &self.0)
     }
 }
 

@@ -14,7 +14,7 @@
 //! [`write_entry`](crate::hw::writer::write_entry) update a live entry
 //! without disrupting traffic whenever possible.
 
-use crate::hw::bits::{entry_fields, FieldError, ENTRY_QWORDS};
+use crate::hw::bits::{entry_fields, fmt_qwords, FieldError, ENTRY_QWORDS};
 use crate::hw::cd::{Cacheability, Granule};
 use crate::hw::regs::{Features, Oas, Shareability, TtEndian, Ttf};
 use crate::hw::writer::Entry;
@@ -357,14 +357,7 @@ entry_fields! {
 
 impl core::fmt::Debug for Ste {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        write!(f, "Ste[")?;
-        for (i, q) in self.0.iter().enumerate() {
-            if i != 0 {
-                write!(f, " ")?;
-            }
-            write!(f, "{q:016x}")?;
-        }
-        write!(f, "]")
+        fmt_qwords(f, "Ste", &self.0)
     }
 }
 
@@ -1046,6 +1039,20 @@ mod tests {
             stall_forced: false,
             e2h: false,
         }
+    }
+
+    #[test]
+    fn debug_shows_the_qwords() {
+        let mut q = [0u64; STE_QWORDS];
+        q[0] = 1;
+        q[7] = 0xdead_beef;
+        let words = "0000000000000001 0000000000000000 0000000000000000 0000000000000000 \
+                     0000000000000000 0000000000000000 0000000000000000 00000000deadbeef";
+        assert_eq!(std::format!("{:?}", Ste(q)), std::format!("Ste[{words}]"));
+        assert_eq!(
+            std::format!("{:?}", crate::hw::cd::Cd(q)),
+            std::format!("Cd[{words}]")
+        );
     }
 
     /// Field positions, checked against the masks of the C header.

@@ -20,7 +20,7 @@
 //! may be.
 
 use super::{bump, CfgEntry, Smmu};
-use crate::hw::cmd::{Command, SyncCs};
+use crate::hw::cmd::{Command, SyncCs, TlbiVa};
 use crate::hw::mem::PhysMem;
 use crate::hw::queue::CMDQ_ENTRY_BYTES;
 use crate::hw::regs::{CmdqError, Gerror};
@@ -121,61 +121,29 @@ impl<
             Command::TlbiNhAll { .. } | Command::TlbiNsnhAll => {
                 self.tlb.remove_where(|e| e.regime == Regime::El1);
             }
-            Command::TlbiNhAsid { asid, .. } => {
-                let asid = self.mask_asid(asid);
-                self.tlb
-                    .remove_where(|e| e.regime == Regime::El1 && !e.global && e.asid == asid);
-            }
-            Command::TlbiNhVa { asid, va, .. } => {
-                let asid = self.mask_asid(asid);
-                let ril = self.cfg.ril;
-                self.tlb.remove_where(|e| {
-                    e.regime == Regime::El1 && (e.global || e.asid == asid) && e.hit_by(&va, ril)
-                });
-            }
-            Command::TlbiNhVaa { va, .. } => {
-                let ril = self.cfg.ril;
-                self.tlb
-                    .remove_where(|e| e.regime == Regime::El1 && e.hit_by(&va, ril));
-            }
+            Command::TlbiNhAsid { asid, .. } => self.tlbi_asid(Regime::El1, asid),
+            Command::TlbiNhVa { asid, va, .. } => self.tlbi_va(Regime::El1, Some(asid), &va),
+            Command::TlbiNhVaa { va, .. } => self.tlbi_va(Regime::El1, None, &va),
             // EL3 commands belong to the Secure queue; stage 2 is not
             // implemented.
             Command::TlbiEl3All
             | Command::TlbiEl3Va { .. }
             | Command::TlbiS12Vmall { .. }
             | Command::TlbiS2Ipa { .. } => return ILL,
+            Command::TlbiEl2All
+            | Command::TlbiEl2Asid { .. }
+            | Command::TlbiEl2Va { .. }
+            | Command::TlbiEl2Vaa { .. }
+                if !self.cfg.hyp =>
+            {
+                return ILL
+            }
             Command::TlbiEl2All => {
-                if !self.cfg.hyp {
-                    return ILL;
-                }
                 self.tlb.remove_where(|e| e.regime == Regime::El2);
             }
-            Command::TlbiEl2Asid { asid } => {
-                if !self.cfg.hyp {
-                    return ILL;
-                }
-                let asid = self.mask_asid(asid);
-                self.tlb
-                    .remove_where(|e| e.regime == Regime::El2 && !e.global && e.asid == asid);
-            }
-            Command::TlbiEl2Va { asid, va } => {
-                if !self.cfg.hyp {
-                    return ILL;
-                }
-                let asid = self.mask_asid(asid);
-                let ril = self.cfg.ril;
-                self.tlb.remove_where(|e| {
-                    e.regime == Regime::El2 && (e.global || e.asid == asid) && e.hit_by(&va, ril)
-                });
-            }
-            Command::TlbiEl2Vaa { va } => {
-                if !self.cfg.hyp {
-                    return ILL;
-                }
-                let ril = self.cfg.ril;
-                self.tlb
-                    .remove_where(|e| e.regime == Regime::El2 && e.hit_by(&va, ril));
-            }
+            Command::TlbiEl2Asid { asid } => self.tlbi_asid(Regime::El2, asid),
+            Command::TlbiEl2Va { asid, va } => self.tlbi_va(Regime::El2, Some(asid), &va),
+            Command::TlbiEl2Vaa { va } => self.tlbi_va(Regime::El2, None, &va),
             Command::AtcInv {
                 sid,
                 ssid,
@@ -200,13 +168,13 @@ impl<
                 self.pri_respond(sid, prgi, resp);
             }
             Command::Resume { sid, stag, action } => {
-                if !self.cfg.stalls() {
+                if !self.feat.stalls() {
                     return ILL;
                 }
                 self.resume(sid, stag, action);
             }
             Command::StallTerm { sid } => {
-                if !self.cfg.stalls() {
+                if !self.feat.stalls() {
                     return ILL;
                 }
                 self.stall_term(sid);
@@ -238,13 +206,36 @@ impl<
         });
     }
 
-    /// An ASID as the TLB tags it: 8 bits without `IDR0.ASID16`.
+    /// `TLBI_NH_ASID`/`TLBI_EL2_ASID`: invalidates the non-global entries
+    /// of `asid` in `regime`.
+    fn tlbi_asid(&mut self, regime: Regime, asid: u16) {
+        let asid = self.mask_asid(asid);
+        self.tlb
+            .remove_where(|e| e.regime == regime && !e.global && e.asid == asid);
+    }
+
+    /// `TLBI_*_VA` (`asid` given) and `TLBI_*_VAA` (`None`: any ASID):
+    /// invalidates the entries of `regime` that `va` hits, global entries
+    /// included.
+    fn tlbi_va(&mut self, regime: Regime, asid: Option<u16>, va: &TlbiVa) {
+        let asid = asid.map(|a| self.mask_asid(a));
+        let ril = self.cfg.ril;
+        self.tlb.remove_where(|e| {
+            let asid_hit = match asid {
+                Some(a) => e.global || e.asid == a,
+                None => true,
+            };
+            e.regime == regime && asid_hit && e.hit_by(va, ril)
+        });
+    }
+
+    /// An ASID as the TLB tags it: [`Features::asid_bits`] bits (8 without
+    /// `IDR0.ASID16`).
+    ///
+    /// [`Features::asid_bits`]: crate::hw::regs::Features::asid_bits
     pub(super) fn mask_asid(&self, asid: u16) -> u16 {
-        if self.cfg.asid16 {
-            asid
-        } else {
-            asid & 0xff
-        }
+        let unused = u16::BITS.saturating_sub(self.feat.asid_bits());
+        asid & u16::MAX.checked_shr(unused).unwrap_or(0)
     }
 }
 
@@ -256,7 +247,7 @@ impl TlbEntry {
     /// `[Address, Address + ((NUM + 1) << SCALE) granules)`, restricted to
     /// the level `TTL` names when it is non-zero. Address bits 63:56 are
     /// ignored (the TLB holds addresses below 2^56).
-    pub(super) fn hit_by(&self, va: &crate::hw::cmd::TlbiVa, ril: bool) -> bool {
+    pub(super) fn hit_by(&self, va: &TlbiVa, ril: bool) -> bool {
         let addr = va.addr & crate::hw::bits::genmask(55, 0);
         match va.range {
             Some(r) if ril => {
@@ -271,5 +262,22 @@ impl TlbEntry {
             }
             _ => self.contains(addr),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::model::{DefaultSmmu, ModelConfig};
+
+    #[test]
+    fn asids_are_masked_to_the_implemented_width() {
+        let wide = DefaultSmmu::new(ModelConfig::full());
+        assert_eq!(wide.mask_asid(0xabcd), 0xabcd);
+        let narrow = DefaultSmmu::new(ModelConfig {
+            asid16: false,
+            ..ModelConfig::full()
+        });
+        assert_eq!(narrow.mask_asid(0xabcd), 0xcd);
+        assert_eq!(narrow.mask_asid(0xff), 0xff);
     }
 }

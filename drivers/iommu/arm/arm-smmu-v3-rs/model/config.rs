@@ -160,7 +160,8 @@ impl ModelConfig {
     /// The configuration with every size clamped to its architectural range:
     /// `sidsize <= 32`, `ssidsize <= 20`, queue sizes `<= 19`, a reserved
     /// `oas` replaced by 48 bits, and `stall_max` limited to `stall_capacity`
-    /// (the model's stall table size) and to 0 without a stall model.
+    /// (the model's stall table size) and to 0 without a stall model (as
+    /// [`Features::stalls`] decodes it from the ID registers).
     pub fn sanitized(mut self, stall_capacity: usize) -> Self {
         let max_q = MAX_LOG2SIZE as u8;
         self.sidsize = self.sidsize.min(Features::MAX_SIDSIZE);
@@ -174,34 +175,10 @@ impl ModelConfig {
         }
         let cap = u16::try_from(stall_capacity).unwrap_or(u16::MAX);
         self.stall_max = self.stall_max.min(cap);
-        if !self.stalls() {
+        if !self.features().stalls() {
             self.stall_max = 0;
         }
         self
-    }
-
-    /// Whether faulting transactions can stall (the stall model is not
-    /// terminate-only).
-    pub const fn stalls(&self) -> bool {
-        matches!(
-            self.stall_model,
-            StallModel::StallAndTerminate | StallModel::StallForced
-        )
-    }
-
-    /// Whether stalling is forced (`CD.S` ignored, `STE.S1STALLD` illegal).
-    pub const fn stall_forced(&self) -> bool {
-        matches!(self.stall_model, StallModel::StallForced)
-    }
-
-    /// Whether hardware Access flag updates are implemented.
-    pub const fn hw_access(&self) -> bool {
-        matches!(self.httu, Httu::Access | Httu::AccessDirty)
-    }
-
-    /// Whether hardware dirty state updates are implemented.
-    pub const fn hw_dirty(&self) -> bool {
-        matches!(self.httu, Httu::AccessDirty)
     }
 
     /// The ID registers describing this configuration.
@@ -290,5 +267,30 @@ impl ModelConfig {
 impl Default for ModelConfig {
     fn default() -> Self {
         Self::full()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `STALL_MAX` is kept only for stall models that can stall.
+    #[test]
+    fn stall_max_follows_the_stall_model() {
+        for (model, kept) in [
+            (StallModel::StallAndTerminate, true),
+            (StallModel::StallForced, true),
+            (StallModel::TerminateOnly, false),
+            (StallModel::Reserved(3), false),
+        ] {
+            let cfg = ModelConfig {
+                stall_model: model,
+                stall_max: 4,
+                ..ModelConfig::full()
+            }
+            .sanitized(8);
+            assert_eq!(cfg.stall_max, if kept { 4 } else { 0 }, "{model:?}");
+            assert_eq!(cfg.features().stalls(), kept, "{model:?}");
+        }
     }
 }

@@ -92,6 +92,15 @@ impl Buf<'_> {
         }
     }
 
+    /// The part of the buffer from `off` on (empty if `off` is past the
+    /// end).
+    fn tail(&mut self, off: usize) -> Buf<'_> {
+        match self {
+            Buf::Read(b) => Buf::Read(b.get_mut(off..).unwrap_or_default()),
+            Buf::Write(b) => Buf::Write(b.get(off..).unwrap_or_default()),
+        }
+    }
+
     fn kind(&self) -> AccessKind {
         match self {
             Buf::Read(_) => AccessKind::Read,
@@ -261,25 +270,9 @@ impl DmaEngine {
         va: u64,
         buf: &mut [u8],
         max_rounds: u32,
-        mut service: impl FnMut(&mut Smmu<CFG, TLB, ATC, STALLS, PRIS>, &M),
+        service: impl FnMut(&mut Smmu<CFG, TLB, ATC, STALLS, PRIS>, &M),
     ) -> Result<(), DmaError> {
-        let mut off = 0usize;
-        let mut rounds = 0u32;
-        loop {
-            let rest = buf.get_mut(off..).unwrap_or_default();
-            match self.read(smmu, mem, va.wrapping_add(off as u64), rest) {
-                DmaStatus::Complete => return Ok(()),
-                DmaStatus::Failed { error, .. } => return Err(error),
-                DmaStatus::NeedsService { done, .. } => {
-                    off = off.saturating_add(done);
-                    if rounds >= max_rounds {
-                        return Err(DmaError::TooManyRounds);
-                    }
-                    rounds += 1;
-                    service(smmu, mem);
-                }
-            }
-        }
+        self.run(smmu, mem, va, Buf::Read(buf), max_rounds, service)
     }
 
     /// Writes `data` at `va`, calling `service` whenever the transfer
@@ -298,13 +291,35 @@ impl DmaEngine {
         va: u64,
         data: &[u8],
         max_rounds: u32,
+        service: impl FnMut(&mut Smmu<CFG, TLB, ATC, STALLS, PRIS>, &M),
+    ) -> Result<(), DmaError> {
+        self.run(smmu, mem, va, Buf::Write(data), max_rounds, service)
+    }
+
+    /// The loop behind [`DmaEngine::run_read`] and [`DmaEngine::run_write`]:
+    /// transfers the rest of `buf` until it completes or fails, servicing
+    /// every wait, at most `max_rounds` times.
+    fn run<
+        M: PhysMem + ?Sized,
+        const CFG: usize,
+        const TLB: usize,
+        const ATC: usize,
+        const STALLS: usize,
+        const PRIS: usize,
+    >(
+        &mut self,
+        smmu: &mut Smmu<CFG, TLB, ATC, STALLS, PRIS>,
+        mem: &M,
+        va: u64,
+        mut buf: Buf<'_>,
+        max_rounds: u32,
         mut service: impl FnMut(&mut Smmu<CFG, TLB, ATC, STALLS, PRIS>, &M),
     ) -> Result<(), DmaError> {
         let mut off = 0usize;
         let mut rounds = 0u32;
         loop {
-            let rest = data.get(off..).unwrap_or_default();
-            match self.write(smmu, mem, va.wrapping_add(off as u64), rest) {
+            let rest = buf.tail(off);
+            match self.transfer(smmu, mem, va.wrapping_add(off as u64), rest) {
                 DmaStatus::Complete => return Ok(()),
                 DmaStatus::Failed { error, .. } => return Err(error),
                 DmaStatus::NeedsService { done, .. } => {

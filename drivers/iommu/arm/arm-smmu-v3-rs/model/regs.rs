@@ -3,30 +3,41 @@
 //! The register file: reads, writes and their side effects, queue
 //! geometry, interrupt signalling and global errors.
 
+use core::ops::BitAnd;
+
 use super::{bump, ModelConfig, Smmu};
-use crate::hw::bits::genmask;
 use crate::hw::mem::PhysMem;
 use crate::hw::queue::{Queue, Q_OVERFLOW_FLAG};
 use crate::hw::regs::{
-    offsets as off, CmdqCons, CmdqProd, Cr0, Cr2, Gbpa, Gerror, IrqCtrl, REG_FRAME_SIZE,
+    offsets as off, CmdqBase, CmdqCons, CmdqProd, Cr0, Cr1, Cr2, EventqBase, Gbpa, Gerror, IrqCfg0,
+    IrqCfg2, IrqCtrl, PriqBase, StrtabBase, StrtabBaseCfg, REG_FRAME_SIZE,
 };
 
 /// Writable bits of `SMMU_CR1`.
-const CR1_MASK: u32 = 0xfff;
+const CR1_MASK: u32 = Cr1::FIELDS_MASK;
 /// Writable bits of `SMMU_GBPA` (without `Update`).
-const GBPA_MASK: u32 = 0x001f_3f1f;
+const GBPA_MASK: u32 = Gbpa::FIELDS_MASK & !Gbpa::UPDATE_BIT;
 /// `SMMU_*_IRQ_CFG0.ADDR`.
-const IRQ_ADDR_MASK: u64 = genmask(51, 2);
+const IRQ_ADDR_MASK: u64 = IrqCfg0::FIELDS_MASK;
 /// `SMMU_*_IRQ_CFG2`: `SH` and `MemAttr`.
-const IRQ_CFG2_MASK: u32 = 0x3f;
+const IRQ_CFG2_MASK: u32 = IrqCfg2::FIELDS_MASK;
 /// `SMMU_STRTAB_BASE`: `RA` and `ADDR`.
-const STRTAB_BASE_MASK: u64 = (1 << 62) | genmask(51, 6);
+const STRTAB_BASE_MASK: u64 = StrtabBase::FIELDS_MASK;
 /// `SMMU_STRTAB_BASE_CFG`: `FMT`, `SPLIT`, `LOG2SIZE`.
-const STRTAB_CFG_MASK: u32 = 0x3_07ff;
+const STRTAB_CFG_MASK: u32 = StrtabBaseCfg::FIELDS_MASK;
 /// `SMMU_*Q_BASE`: `RA`/`WA`, `ADDR`, `LOG2SIZE`.
-const QBASE_MASK: u64 = (1 << 62) | genmask(51, 5) | 0x1f;
+const QBASE_MASK: u64 = CmdqBase::FIELDS_MASK;
+// The three queues' base registers share one layout.
+const _: () = assert!(EventqBase::FIELDS_MASK == QBASE_MASK && PriqBase::FIELDS_MASK == QBASE_MASK);
 /// Queue base address field, bits [51:5].
-const QBASE_ADDR: u64 = genmask(51, 5);
+const QBASE_ADDR: u64 = CmdqBase::ADDR.mask();
+/// `SMMU_IRQ_CTRL` bits always writable.
+const IRQ_CTRL_MASK: u32 = (IrqCtrl::EVENTQ_IRQEN.mask() | IrqCtrl::GERROR_IRQEN.mask()) as u32;
+/// `SMMU_IRQ_CTRL.PRIQ_IRQEN`, writable with PRI.
+const IRQ_CTRL_PRIQ: u32 = IrqCtrl::PRIQ_IRQEN.mask() as u32;
+/// `SMMU_EVENTQ_PROD`/`CONS`, `SMMU_PRIQ_PROD`/`CONS`: index and overflow
+/// flag.
+const INQ_PTR_MASK: u32 = QPTR_MASK | Q_OVERFLOW_FLAG;
 /// The `WR`/`RD` index field of the queue pointer registers.
 pub(super) const QPTR_MASK: u32 = CmdqProd::WR_MASK;
 
@@ -50,7 +61,7 @@ impl QueueRegs {
     /// The queue geometry: `LOG2SIZE` capped to the implemented maximum.
     pub(super) fn queue(&self, max_log2: u8) -> Queue {
         // LOG2SIZE is 5 bits; max_log2 is at most 19 (sanitised config).
-        let l = ((self.base & 0x1f) as u32).min(u32::from(max_log2));
+        let l = (CmdqBase::LOG2SIZE.get(self.base) as u32).min(u32::from(max_log2));
         Queue::clamped(l)
     }
 
@@ -101,6 +112,45 @@ impl RegFile {
         Cr0::from_raw(self.cr0)
     }
 
+    /// The 32-bit register at `offset` whose write has no side effect: its
+    /// storage, its writable bits, and whether it may be written now.
+    fn reg32_mut(&mut self, offset: usize) -> Option<(&mut u32, u32, bool)> {
+        let cr0 = self.cr0();
+        let idle = !(cr0.smmuen() || cr0.cmdqen() || cr0.eventqen() || cr0.priqen());
+        Some(match offset {
+            off::CR1 => (&mut self.cr1, CR1_MASK, idle),
+            off::GERROR_IRQ_CFG1 => (&mut self.gerror_irq.data, u32::MAX, true),
+            off::GERROR_IRQ_CFG2 => (&mut self.gerror_irq.attr, IRQ_CFG2_MASK, true),
+            off::EVENTQ_IRQ_CFG1 => (&mut self.eventq_irq.data, u32::MAX, true),
+            off::EVENTQ_IRQ_CFG2 => (&mut self.eventq_irq.attr, IRQ_CFG2_MASK, true),
+            off::PRIQ_IRQ_CFG1 => (&mut self.priq_irq.data, u32::MAX, true),
+            off::PRIQ_IRQ_CFG2 => (&mut self.priq_irq.attr, IRQ_CFG2_MASK, true),
+            off::STRTAB_BASE_CFG => (&mut self.strtab_base_cfg, STRTAB_CFG_MASK, !cr0.smmuen()),
+            off::CMDQ_CONS => (&mut self.cmdq.cons, QPTR_MASK, !cr0.cmdqen()),
+            off::EVENTQ_PROD => (&mut self.eventq.prod, INQ_PTR_MASK, !cr0.eventqen()),
+            off::EVENTQ_CONS => (&mut self.eventq.cons, INQ_PTR_MASK, true),
+            off::PRIQ_PROD => (&mut self.priq.prod, INQ_PTR_MASK, !cr0.priqen()),
+            off::PRIQ_CONS => (&mut self.priq.cons, INQ_PTR_MASK, true),
+            _ => return None,
+        })
+    }
+
+    /// The 64-bit register at `offset` (8-byte aligned): its storage, its
+    /// writable bits, and whether it may be written now.
+    fn reg64_mut(&mut self, offset: usize) -> Option<(&mut u64, u64, bool)> {
+        let cr0 = self.cr0();
+        Some(match offset {
+            off::GERROR_IRQ_CFG0 => (&mut self.gerror_irq.addr, IRQ_ADDR_MASK, true),
+            off::EVENTQ_IRQ_CFG0 => (&mut self.eventq_irq.addr, IRQ_ADDR_MASK, true),
+            off::PRIQ_IRQ_CFG0 => (&mut self.priq_irq.addr, IRQ_ADDR_MASK, true),
+            off::STRTAB_BASE => (&mut self.strtab_base, STRTAB_BASE_MASK, !cr0.smmuen()),
+            off::CMDQ_BASE => (&mut self.cmdq.base, QBASE_MASK, !cr0.cmdqen()),
+            off::EVENTQ_BASE => (&mut self.eventq.base, QBASE_MASK, !cr0.eventqen()),
+            off::PRIQ_BASE => (&mut self.priq.base, QBASE_MASK, !cr0.priqen()),
+            _ => return None,
+        })
+    }
+
     pub(super) fn cr2(&self) -> Cr2 {
         Cr2::from_raw(self.cr2)
     }
@@ -129,6 +179,21 @@ fn half(reg: u64, hi: bool) -> u32 {
         (reg >> 32) as u32
     } else {
         reg as u32
+    }
+}
+
+/// A register write through [`RegFile::reg32_mut`] or
+/// [`RegFile::reg64_mut`]: stores the writable bits of `value` in `slot`, or
+/// counts the write in `ignored` if the register may not be written now.
+fn store<T: Copy + BitAnd<Output = T>>(
+    (slot, mask, writable): (&mut T, T, bool),
+    value: T,
+    ignored: &mut u64,
+) {
+    if writable {
+        *slot = value & mask;
+    } else {
+        bump(ignored);
     }
 }
 
@@ -219,39 +284,12 @@ impl<
 
     /// Writes a whole 64-bit register; false if `offset` is not one.
     fn write_reg64(&mut self, offset: usize, value: u64) -> bool {
-        match offset {
-            off::GERROR_IRQ_CFG0
-            | off::STRTAB_BASE
-            | off::CMDQ_BASE
-            | off::EVENTQ_BASE
-            | off::EVENTQ_IRQ_CFG0
-            | off::PRIQ_BASE
-            | off::PRIQ_IRQ_CFG0 => {
-                self.set_reg64(offset, value);
+        match self.regs.reg64_mut(offset) {
+            Some(reg) => {
+                store(reg, value, &mut self.stats.ignored_writes);
                 true
             }
-            _ => false,
-        }
-    }
-
-    /// Stores a 64-bit register, honouring its mask and when it may be
-    /// written.
-    fn set_reg64(&mut self, offset: usize, value: u64) {
-        let cr0 = self.regs.cr0();
-        let (slot, mask, writable) = match offset {
-            off::GERROR_IRQ_CFG0 => (&mut self.regs.gerror_irq.addr, IRQ_ADDR_MASK, true),
-            off::EVENTQ_IRQ_CFG0 => (&mut self.regs.eventq_irq.addr, IRQ_ADDR_MASK, true),
-            off::PRIQ_IRQ_CFG0 => (&mut self.regs.priq_irq.addr, IRQ_ADDR_MASK, true),
-            off::STRTAB_BASE => (&mut self.regs.strtab_base, STRTAB_BASE_MASK, !cr0.smmuen()),
-            off::CMDQ_BASE => (&mut self.regs.cmdq.base, QBASE_MASK, !cr0.cmdqen()),
-            off::EVENTQ_BASE => (&mut self.regs.eventq.base, QBASE_MASK, !cr0.eventqen()),
-            off::PRIQ_BASE => (&mut self.regs.priq.base, QBASE_MASK, !cr0.priqen()),
-            _ => return,
-        };
-        if writable {
-            *slot = value & mask;
-        } else {
-            bump(&mut self.stats.ignored_writes);
+            None => false,
         }
     }
 
@@ -270,14 +308,6 @@ impl<
         let cr0 = self.regs.cr0();
         match offset {
             off::CR0 => return self.write_cr0(mem, value),
-            off::CR1 => {
-                if cr0.smmuen() || cr0.cmdqen() || cr0.eventqen() || cr0.priqen() {
-                    bump(&mut self.stats.ignored_writes);
-                } else {
-                    self.regs.cr1 = value & CR1_MASK;
-                }
-                return;
-            }
             off::CR2 => {
                 if cr0.smmuen() {
                     bump(&mut self.stats.ignored_writes);
@@ -302,9 +332,9 @@ impl<
                 return;
             }
             off::IRQ_CTRL => {
-                let mut v = value & 0b101;
+                let mut v = value & IRQ_CTRL_MASK;
                 if self.cfg.pri {
-                    v |= value & 0b010;
+                    v |= value & IRQ_CTRL_PRIQ;
                 }
                 self.regs.irq_ctrl = v;
                 return;
@@ -315,98 +345,22 @@ impl<
                 self.process_cmdq(mem);
                 return;
             }
-            off::GERROR_IRQ_CFG1 => {
-                self.regs.gerror_irq.data = value;
-                return;
-            }
-            off::GERROR_IRQ_CFG2 => {
-                self.regs.gerror_irq.attr = value & IRQ_CFG2_MASK;
-                return;
-            }
-            off::EVENTQ_IRQ_CFG1 => {
-                self.regs.eventq_irq.data = value;
-                return;
-            }
-            off::EVENTQ_IRQ_CFG2 => {
-                self.regs.eventq_irq.attr = value & IRQ_CFG2_MASK;
-                return;
-            }
-            off::PRIQ_IRQ_CFG1 => {
-                self.regs.priq_irq.data = value;
-                return;
-            }
-            off::PRIQ_IRQ_CFG2 => {
-                self.regs.priq_irq.attr = value & IRQ_CFG2_MASK;
-                return;
-            }
-            off::STRTAB_BASE_CFG => {
-                if cr0.smmuen() {
-                    bump(&mut self.stats.ignored_writes);
-                } else {
-                    self.regs.strtab_base_cfg = value & STRTAB_CFG_MASK;
-                }
-                return;
-            }
             off::CMDQ_PROD => {
                 self.regs.cmdq.prod = value & QPTR_MASK;
                 self.process_cmdq(mem);
                 return;
             }
-            off::CMDQ_CONS => {
-                if cr0.cmdqen() {
-                    bump(&mut self.stats.ignored_writes);
-                } else {
-                    self.regs.cmdq.cons = value & QPTR_MASK;
-                }
-                return;
-            }
-            off::EVENTQ_PROD => {
-                if cr0.eventqen() {
-                    bump(&mut self.stats.ignored_writes);
-                } else {
-                    self.regs.eventq.prod = value & (QPTR_MASK | Q_OVERFLOW_FLAG);
-                }
-                return;
-            }
-            off::EVENTQ_CONS => {
-                self.regs.eventq.cons = value & (QPTR_MASK | Q_OVERFLOW_FLAG);
-                return;
-            }
-            off::PRIQ_PROD => {
-                if cr0.priqen() {
-                    bump(&mut self.stats.ignored_writes);
-                } else {
-                    self.regs.priq.prod = value & (QPTR_MASK | Q_OVERFLOW_FLAG);
-                }
-                return;
-            }
-            off::PRIQ_CONS => {
-                self.regs.priq.cons = value & (QPTR_MASK | Q_OVERFLOW_FLAG);
-                return;
-            }
             _ => {}
         }
+        if let Some(reg) = self.regs.reg32_mut(offset) {
+            return store(reg, value, &mut self.stats.ignored_writes);
+        }
         let base64 = offset & !7;
-        if self.is_reg64(base64) {
-            let hi = offset & 7 == 4;
-            let cur = self.reg64(base64);
-            self.set_reg64(base64, set_half(cur, hi, value));
-        } else {
+        let hi = offset & 7 == 4;
+        let cur = self.reg64(base64);
+        if !self.write_reg64(base64, set_half(cur, hi, value)) {
             bump(&mut self.stats.ignored_writes);
         }
-    }
-
-    fn is_reg64(&self, offset: usize) -> bool {
-        matches!(
-            offset,
-            off::GERROR_IRQ_CFG0
-                | off::STRTAB_BASE
-                | off::CMDQ_BASE
-                | off::EVENTQ_BASE
-                | off::EVENTQ_IRQ_CFG0
-                | off::PRIQ_BASE
-                | off::PRIQ_IRQ_CFG0
-        )
     }
 
     fn reg64(&self, offset: usize) -> u64 {
@@ -520,5 +474,26 @@ impl<
                 false
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The masks derived from the register layouts are the architected
+    /// writable bits.
+    #[test]
+    fn register_masks() {
+        assert_eq!(CR1_MASK, 0xfff);
+        assert_eq!(GBPA_MASK, 0x001f_3f1f);
+        assert_eq!(IRQ_ADDR_MASK, 0x000f_ffff_ffff_fffc);
+        assert_eq!(IRQ_CFG2_MASK, 0x3f);
+        assert_eq!(STRTAB_BASE_MASK, (1 << 62) | 0x000f_ffff_ffff_ffc0);
+        assert_eq!(STRTAB_CFG_MASK, 0x3_07ff);
+        assert_eq!(QBASE_MASK, (1 << 62) | 0x000f_ffff_ffff_ffff);
+        assert_eq!(QBASE_ADDR, 0x000f_ffff_ffff_ffe0);
+        assert_eq!((IRQ_CTRL_MASK, IRQ_CTRL_PRIQ), (0b101, 0b010));
+        assert_eq!(INQ_PTR_MASK, 0x800f_ffff);
     }
 }

@@ -545,7 +545,7 @@ impl<
         // so a CD passing the check is one the walker handles.
         cd.check(&self.feat, ste.s1stalld())
             .map_err(|_| CfgError::BadCd)?;
-        let stall = self.cfg.stalls() && (self.cfg.stall_forced() || (cd.s() && !ste.s1stalld()));
+        let stall = self.feat.stalls() && (self.feat.stall_forced() || (cd.s() && !ste.s1stalld()));
         let (regime, e2h) = match ste.strw_raw() {
             2 => (Regime::El2, self.regs.cr2().e2h()),
             _ => (Regime::El1, true),

@@ -45,12 +45,14 @@ pub struct DrainReport {
 /// # Invariants
 ///
 /// `cons` is the value last written to the queue's `CONS` register;
-/// `buf` holds `q.bytes(entry_bytes)` bytes aligned to that size.
+/// `buf` holds `q.bytes(entry_bytes)` bytes aligned to that size, where
+/// `entry_bytes` is the size of one record.
 struct InQueue<B> {
     buf: B,
     q: Queue,
     cons: u32,
     ovf_counted: bool,
+    entry_bytes: usize,
     prod_reg: usize,
     cons_reg: usize,
 }
@@ -75,6 +77,7 @@ impl<B: CoherentBuf> InQueue<B> {
             q,
             cons: 0,
             ovf_counted: false,
+            entry_bytes,
             prod_reg,
             cons_reg,
         })
@@ -90,6 +93,13 @@ impl<B: CoherentBuf> InQueue<B> {
             .raw())
     }
 
+    /// Forgets the consumer state, for a reset that writes 0 to `PROD` and
+    /// `CONS`.
+    fn reset_indexes(&mut self) {
+        self.cons = 0;
+        self.ovf_counted = false;
+    }
+
     /// Reads and checks `PROD` against the consumer.
     fn read_prod<R: RegisterIo, D: Delay>(&self, dev: &Device<R, D>) -> Result<u32, SmmuError> {
         let offset = dev.page1(self.prod_reg);
@@ -103,7 +113,6 @@ impl<B: CoherentBuf> InQueue<B> {
     fn drain<const N: usize, R: RegisterIo, D: Delay>(
         &mut self,
         dev: &Device<R, D>,
-        entry_bytes: usize,
         budget: u32,
         mut f: impl FnMut(&[u64; N]),
     ) -> Result<DrainReport, SmmuError> {
@@ -124,7 +133,7 @@ impl<B: CoherentBuf> InQueue<B> {
                     report.more = true;
                     break;
                 }
-                let off = self.q.offset(self.cons, entry_bytes);
+                let off = self.q.offset(self.cons, self.entry_bytes);
                 let mut rec = [0u64; N];
                 for (i, w) in rec.iter_mut().enumerate() {
                     *w = self.buf.read_u64(off.saturating_add(i * 8))?;
@@ -186,8 +195,7 @@ impl<B: CoherentBuf> EventQueue<B> {
     /// Forgets the consumer state, for a reset that writes 0 to
     /// `SMMU_EVENTQ_PROD` and `SMMU_EVENTQ_CONS`.
     pub fn reset_indexes(&mut self) {
-        self.inner.cons = 0;
-        self.inner.ovf_counted = false;
+        self.inner.reset_indexes();
     }
 
     /// Consumes up to `budget` records, passing each decoded event and its
@@ -199,9 +207,7 @@ impl<B: CoherentBuf> EventQueue<B> {
         mut f: impl FnMut(&Event, &[u64; EVT_DWORDS]),
     ) -> Result<DrainReport, SmmuError> {
         self.inner
-            .drain::<EVT_DWORDS, R, D>(dev, EVTQ_ENTRY_BYTES, budget, |raw| {
-                f(&Event::decode(*raw), raw)
-            })
+            .drain::<EVT_DWORDS, R, D>(dev, budget, |raw| f(&Event::decode(*raw), raw))
     }
 }
 
@@ -242,8 +248,7 @@ impl<B: CoherentBuf> PriQueue<B> {
     /// Forgets the consumer state, for a reset that writes 0 to
     /// `SMMU_PRIQ_PROD` and `SMMU_PRIQ_CONS`.
     pub fn reset_indexes(&mut self) {
-        self.inner.cons = 0;
-        self.inner.ovf_counted = false;
+        self.inner.reset_indexes();
     }
 
     /// Consumes up to `budget` page requests, passing each decoded request
@@ -256,8 +261,6 @@ impl<B: CoherentBuf> PriQueue<B> {
         mut f: impl FnMut(&PriRequest, &[u64; PRIQ_DWORDS]),
     ) -> Result<DrainReport, SmmuError> {
         self.inner
-            .drain::<PRIQ_DWORDS, R, D>(dev, PRIQ_ENTRY_BYTES, budget, |raw| {
-                f(&PriRequest::decode(*raw), raw)
-            })
+            .drain::<PRIQ_DWORDS, R, D>(dev, budget, |raw| f(&PriRequest::decode(*raw), raw))
     }
 }
