@@ -677,7 +677,12 @@ impl<T: IommuOps> OpsAdapter<T> {
     unsafe extern "C" fn domain_alloc_paging(
         dev: *mut bindings::device,
     ) -> *mut bindings::iommu_domain {
-        // SAFETY: live device.
+        // The legacy `iommu_domain_alloc(bus)` (still used by remoteproc,
+        // tegra-vde, qman in 6.12) calls this with no device.
+        if dev.is_null() {
+            return crate::error::code::ENODEV.to_ptr();
+        }
+        // SAFETY: a non-null `dev` is a live device.
         match T::domain_alloc_paging(unsafe { Device::as_ref(dev) }) {
             Ok(p) => p,
             Err(e) => e.to_ptr(),

@@ -10,8 +10,8 @@
 
 use crate::{bindings, ffi::c_void, str::CStr};
 
-/// Builds one `struct of_device_id` matching `compatible`, recording `index`
-/// in its `data` field.
+/// Builds one `struct of_device_id` matching `compatible`, recording
+/// `index + 1` in its `data` field (0 means "no match data").
 ///
 /// Used by [`of_id_table!`]; the index selects the entry's driver data.
 /// Compatible strings longer than the C field (127 bytes and the NUL) fail at
@@ -31,7 +31,7 @@ pub const fn raw_id(compatible: &CStr, index: usize) -> bindings::of_device_id {
         i += 1;
     }
     // The pointer only carries the index and is never dereferenced.
-    id.data = core::ptr::null::<c_void>().wrapping_byte_add(index);
+    id.data = core::ptr::null::<c_void>().wrapping_byte_add(index + 1);
     id
 }
 
@@ -46,7 +46,7 @@ pub const fn raw_id_end() -> bindings::of_device_id {
 /// # Invariants
 ///
 /// The array ends with an all-zero entry and the `data` field of entry `i`
-/// holds `i` (not a pointer). The pointers it contains are never
+/// holds `i + 1` (not a pointer). The pointers it contains are never
 /// dereferenced by Rust code, and the C side only reads the table.
 #[repr(transparent)]
 pub struct RawIdArray<const N: usize>(pub [bindings::of_device_id; N]);
@@ -77,7 +77,7 @@ impl<T: 'static> IdTable<T> {
     /// # Safety
     ///
     /// `raw` must point to a `'static` [`RawIdArray`] whose entries `0..info.len()`
-    /// carry their own index in `data`, terminated by [`raw_id_end`].
+    /// carry their own index plus one in `data`, terminated by [`raw_id_end`].
     pub const unsafe fn new(raw: *const bindings::of_device_id, info: &'static [T]) -> Self {
         // INVARIANT: guaranteed by the caller.
         Self { raw, info }
@@ -90,10 +90,13 @@ impl<T: 'static> IdTable<T> {
 
     /// Returns the driver data of the entry whose `data` field is `data`.
     ///
-    /// Returns `None` for a value that is not an index of this table, so a
+    /// Returns `None` without match data (a device bound without an OF
+    /// match) and for a value that is not an entry of this table, so a
     /// match from some other table can never index out of bounds.
     pub fn info_from_match_data(&self, data: *const c_void) -> Option<&'static T> {
-        self.info.get(data as usize)
+        (data as usize)
+            .checked_sub(1)
+            .and_then(|i| self.info.get(i))
     }
 }
 

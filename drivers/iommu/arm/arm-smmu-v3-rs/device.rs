@@ -20,7 +20,7 @@ use crate::{
     },
     smmu::{self, CmdQueue, CoherentBuf, EventQueue, PriQueue, SmmuError, StreamTable},
 };
-use core::sync::atomic::{AtomicPtr, Ordering};
+use core::sync::atomic::{AtomicPtr, AtomicU32, AtomicU64, Ordering};
 use kernel::{
     bindings, c_str, debugfs, dev_err, dev_info, dev_warn,
     device::Device,
@@ -39,9 +39,53 @@ const SMMU_REG_SIZE: usize = 0x20000;
 /// Records drained per event-thread pass before yielding.
 const EVTQ_BUDGET: u32 = 256;
 
-/// Events printed per pass; the rest are counted (a fault storm must not
-/// flood the log).
-const EVTQ_PRINT_LIMIT: u32 = 16;
+/// Event and page-request messages allowed per [`LOG_INTERVAL_NS`]; the rest
+/// are counted and summarised (a fault storm must not flood the log).
+const LOG_BURST: u32 = 10;
+const LOG_INTERVAL_NS: u64 = 5_000_000_000;
+
+/// A time-based message rate limit, like the C `DEFINE_RATELIMIT_STATE`.
+struct RateLimit {
+    window_start_ns: AtomicU64,
+    printed: AtomicU32,
+    suppressed: AtomicU32,
+}
+
+impl RateLimit {
+    const fn new() -> Self {
+        Self {
+            window_start_ns: AtomicU64::new(0),
+            printed: AtomicU32::new(0),
+            suppressed: AtomicU32::new(0),
+        }
+    }
+
+    /// Whether a message may be printed now; when a new window starts,
+    /// reports how many the previous one suppressed.
+    fn allow(&self, dev: &Device) -> bool {
+        // SAFETY: reads the monotonic clock; no preconditions.
+        let now = unsafe { bindings::ktime_get() } as u64;
+        let start = self.window_start_ns.load(Ordering::Relaxed);
+        if now.wrapping_sub(start) >= LOG_INTERVAL_NS
+            && self
+                .window_start_ns
+                .compare_exchange(start, now, Ordering::Relaxed, Ordering::Relaxed)
+                .is_ok()
+        {
+            self.printed.store(0, Ordering::Relaxed);
+            let n = self.suppressed.swap(0, Ordering::Relaxed);
+            if n > 0 {
+                dev_warn!(dev, "{n} event or page-request messages suppressed\n");
+            }
+        }
+        if self.printed.fetch_add(1, Ordering::Relaxed) < LOG_BURST {
+            true
+        } else {
+            self.suppressed.fetch_add(1, Ordering::Relaxed);
+            false
+        }
+    }
+}
 
 /// Stalled faults answered per event-thread pass after the drain (more are
 /// answered from inside it).
@@ -61,7 +105,10 @@ kernel::of_id_table!(SMMU_OF_TABLE, (), [(c_str!("arm,smmu-v3"), ())]);
 /// Lock order: `strtab` before `cmdq`; `cmdq` is always taken with local
 /// interrupts disabled ([`Smmu::with_cmdq`]) because invalidation can be
 /// reached from hard-IRQ context (DMA unmap in an interrupt handler).
-#[pin_data]
+///
+/// Dropping it disables the SMMU before the stream table and queues it
+/// walks are freed (which matters when `probe` fails after the reset).
+#[pin_data(PinnedDrop)]
 pub(crate) struct Smmu {
     pub(crate) dev: ARef<Device>,
     pub(crate) hw: HwDevice,
@@ -86,6 +133,18 @@ pub(crate) struct Smmu {
     pub(crate) streams: SpinLock<KVec<(u32, Option<Arc<domain::Master>>)>>,
     /// This instance as the IOMMU core knows it.
     pub(crate) iommu: IommuDevice,
+    /// Limits event and page-request messages.
+    log_limit: RateLimit,
+}
+
+#[pinned_drop]
+impl PinnedDrop for Smmu {
+    fn drop(self: Pin<&mut Self>) {
+        // Usually already done by `SmmuV3::drop`; repeating it is harmless.
+        if let Err(e) = self.hw.disable() {
+            dev_err!(&self.dev, "cannot disable the SMMU: {e}\n");
+        }
+    }
 }
 
 impl Smmu {
@@ -110,9 +169,8 @@ impl Smmu {
             .and_then(|(_, m)| m.as_ref().map(|m| m.dev.clone()))
     }
 
-    fn drain_events(&self) {
-        let mut printed = 0u32;
-        let mut suppressed = 0u32;
+    /// Drains one budget of events; returns whether records are left.
+    fn drain_events(&self) -> bool {
         // Stalled transactions seen in this pass, answered after the drain.
         let mut stalls = [(0u32, 0u16); STALL_BATCH];
         let mut nstalls = 0usize;
@@ -127,46 +185,46 @@ impl Smmu {
                     self.resume_abort(ev.sid(), stag);
                 }
             }
-            if printed >= EVTQ_PRINT_LIMIT {
-                suppressed += 1;
+            if !self.log_limit.allow(&self.dev) {
                 return;
             }
-            printed += 1;
             match self.master_of(ev.sid()) {
                 Some(master) => dev_err!(&master, "{ev}\n"),
                 None => dev_err!(&self.dev, "{ev}\n"),
             }
         });
-        match report {
+        let more = match report {
             Ok(r) => {
                 if r.overflows > 0 {
                     dev_err!(&self.dev, "event queue overflowed: events were lost\n");
                 }
+                r.more
             }
-            Err(e) => dev_err!(&self.dev, "event queue: {e}\n"),
-        }
+            Err(e) => {
+                dev_err!(&self.dev, "event queue: {e}\n");
+                false
+            }
+        };
         drop(q);
         for &(sid, stag) in &stalls[..nstalls] {
             self.resume_abort(sid, stag);
         }
-        if suppressed > 0 {
-            dev_warn!(&self.dev, "{suppressed} more events not shown\n");
-        }
+        more
     }
 
     /// Answers page requests. Nothing services them yet (I/O page faults
     /// arrive with the SVA work), so every request group is denied when its
     /// last request arrives, as the C driver does: the device must never
     /// wait for a response that does not come.
-    fn drain_page_requests(&self) {
+    ///
+    /// Drains one budget of requests; returns whether records are left.
+    fn drain_page_requests(&self) -> bool {
         let mut q = self.priq.lock();
         let Some(q) = q.as_mut() else {
-            return;
+            return false;
         };
-        let mut printed = 0u32;
         let report = q.drain(&self.hw, EVTQ_BUDGET, |req, _raw| {
-            if printed < EVTQ_PRINT_LIMIT {
-                printed += 1;
+            if self.log_limit.allow(&self.dev) {
                 dev_warn!(&self.dev, "unexpected page request: {req}\n");
             }
             if req.last {
@@ -182,11 +240,16 @@ impl Smmu {
             }
         });
         match report {
-            Ok(r) if r.overflows > 0 => {
-                dev_err!(&self.dev, "PRI queue overflowed: page requests were lost\n")
+            Ok(r) => {
+                if r.overflows > 0 {
+                    dev_err!(&self.dev, "PRI queue overflowed: page requests were lost\n");
+                }
+                r.more
             }
-            Ok(_) => {}
-            Err(e) => dev_err!(&self.dev, "PRI queue: {e}\n"),
+            Err(e) => {
+                dev_err!(&self.dev, "PRI queue: {e}\n");
+                false
+            }
         }
     }
 
@@ -219,6 +282,16 @@ impl Smmu {
     }
 }
 
+/// The interrupt `name`, `None` if the firmware does not describe it;
+/// other errors (such as `EPROBE_DEFER`) are returned.
+fn optional_irq(pdev: &platform::Device, name: &CStr) -> Result<Option<u32>> {
+    match pdev.irq_by_name(name) {
+        Ok(n) => Ok(Some(n)),
+        Err(e) if e == ENXIO => Ok(None),
+        Err(e) => Err(e),
+    }
+}
+
 fn errno(e: SmmuError) -> Error {
     Error::from_errno(e.errno())
 }
@@ -247,9 +320,22 @@ pub(crate) fn lookup(fwnode: *mut bindings::fwnode_handle) -> Option<Arc<Smmu>> 
 
 struct EventIrq(Arc<Smmu>);
 
+/// Lets other tasks run between two passes over a queue (`cond_resched()`).
+fn resched() {
+    #[cfg(any(not(CONFIG_PREEMPTION), CONFIG_PREEMPT_DYNAMIC))]
+    {
+        // SAFETY: called from an IRQ thread, which may sleep.
+        unsafe { bindings::__cond_resched() };
+    }
+}
+
 impl ThreadedHandler for EventIrq {
     fn thread_fn(&self) -> IrqReturn {
-        self.0.drain_events();
+        // Wired SMMU interrupts are edge-triggered: records left after a
+        // pass raise no new interrupt, so drain until the queue is empty.
+        while self.0.drain_events() {
+            resched();
+        }
         IrqReturn::Handled
     }
 }
@@ -258,7 +344,10 @@ struct PriIrq(Arc<Smmu>);
 
 impl ThreadedHandler for PriIrq {
     fn thread_fn(&self) -> IrqReturn {
-        self.0.drain_page_requests();
+        // As for events: a request left unanswered would hang the device.
+        while self.0.drain_page_requests() {
+            resched();
+        }
         IrqReturn::Handled
     }
 }
@@ -279,6 +368,7 @@ pub(crate) struct SmmuV3 {
     evt_irq: Option<ThreadedRegistration<EventIrq>>,
     pri_irq: Option<ThreadedRegistration<PriIrq>>,
     gerror_irq: Option<ThreadedRegistration<GerrorIrq>>,
+    #[cfg(CONFIG_IOMMU_DEBUGFS)]
     _debugfs: Option<debugfs::Dir>,
 }
 
@@ -330,10 +420,14 @@ impl platform::Driver for SmmuV3 {
         } else {
             None
         };
+        // Allocated before the reset: from the reset on, a failure must
+        // disable the SMMU before its tables and queues are freed.
+        let asids = domain::AsidMap::new(features.asid_bits())?;
         let cr0 = hw
             .reset(&mut cmdq, &mut evtq, priq.as_mut(), &strtab)
             .map_err(|e| {
                 dev_err!(&dev, "reset failed: {e}\n");
+                let _ = hw.disable();
                 errno(e)
             })?;
         dev_info!(
@@ -344,7 +438,6 @@ impl platform::Driver for SmmuV3 {
             1u32 << hw.evtq_log2()
         );
 
-        let asids = domain::AsidMap::new(features.asid_bits())?;
         let (fwnode, smmu_dev) = (dev.fwnode() as usize, dev.clone());
         let smmu = Arc::pin_init(
             pin_init!(Smmu {
@@ -360,24 +453,25 @@ impl platform::Driver for SmmuV3 {
                 asids <- new_spinlock!(asids, "arm_smmu_v3_rs:asids"),
                 streams <- new_spinlock!(KVec::new(), "arm_smmu_v3_rs:streams"),
                 iommu: IommuDevice::new(),
+                log_limit: RateLimit::new(),
             }),
             GFP_KERNEL,
         )?;
 
-        let evt_irq = match pdev.irq_by_name(c_str!("eventq")) {
-            Ok(n) => Some(ThreadedRegistration::new(
+        let evt_irq = match optional_irq(pdev, c_str!("eventq"))? {
+            Some(n) => Some(ThreadedRegistration::new(
                 n,
                 c_str!("arm-smmu-v3-rs-evtq"),
                 bindings::IRQF_ONESHOT.into(),
                 Arc::new(EventIrq(smmu.clone()), GFP_KERNEL)?,
             )?),
-            Err(_) => {
+            None => {
                 dev_warn!(&dev, "no eventq interrupt: faults will not be reported\n");
                 None
             }
         };
-        let pri_irq = match pdev.irq_by_name(c_str!("priq")) {
-            Ok(n) if features.pri => Some(ThreadedRegistration::new(
+        let pri_irq = match optional_irq(pdev, c_str!("priq"))? {
+            Some(n) if features.pri => Some(ThreadedRegistration::new(
                 n,
                 c_str!("arm-smmu-v3-rs-priq"),
                 bindings::IRQF_ONESHOT.into(),
@@ -385,16 +479,17 @@ impl platform::Driver for SmmuV3 {
             )?),
             _ => None,
         };
-        let gerror_irq = match pdev.irq_by_name(c_str!("gerror")) {
-            Ok(n) => Some(ThreadedRegistration::new(
+        let gerror_irq = match optional_irq(pdev, c_str!("gerror"))? {
+            Some(n) => Some(ThreadedRegistration::new(
                 n,
                 c_str!("arm-smmu-v3-rs-gerror"),
                 bindings::IRQF_ONESHOT.into(),
                 Arc::new(GerrorIrq(smmu.clone()), GFP_KERNEL)?,
             )?),
-            Err(_) => None,
+            None => None,
         };
 
+        #[cfg(CONFIG_IOMMU_DEBUGFS)]
         let debugfs = debugfs_dir(&dev, &smmu)
             .inspect_err(|e| dev_info!(&dev, "no debugfs entries: {e:?}\n"))
             .ok();
@@ -418,6 +513,7 @@ impl platform::Driver for SmmuV3 {
                 evt_irq,
                 pri_irq,
                 gerror_irq,
+                #[cfg(CONFIG_IOMMU_DEBUGFS)]
                 _debugfs: debugfs,
             },
             GFP_KERNEL,
@@ -453,7 +549,8 @@ impl Drop for SmmuV3 {
     }
 }
 
-/// `/sys/kernel/debug/iommu/arm-smmu-v3-rs/<device>/{features,idr}`.
+/// `/sys/kernel/debug/iommu/arm-smmu-v3-rs/<device>/{features,idr,state}`.
+#[cfg(CONFIG_IOMMU_DEBUGFS)]
 fn debugfs_dir(dev: &Device, smmu: &Arc<Smmu>) -> Result<debugfs::Dir> {
     let ids = smmu.hw.id_regs();
     let root = debugfs::PersistentDir::in_iommu(c_str!("arm-smmu-v3-rs"))?;
@@ -481,11 +578,13 @@ fn debugfs_dir(dev: &Device, smmu: &Arc<Smmu>) -> Result<debugfs::Dir> {
     Ok(dir)
 }
 
+#[cfg(CONFIG_IOMMU_DEBUGFS)]
 /// The `state` debugfs file: queue pointers, then every device behind the
 /// SMMU with its StreamIDs, their STEs and its context descriptor, decoded
 /// field by field.
 struct SmmuState(Arc<Smmu>);
 
+#[cfg(CONFIG_IOMMU_DEBUGFS)]
 impl core::fmt::Display for SmmuState {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         let s = &*self.0;

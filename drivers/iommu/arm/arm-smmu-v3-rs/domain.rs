@@ -22,7 +22,7 @@ use crate::{
         ste::{CdTableSte, S1Dss, S1Fmt, Ste},
         writer::{write_entry, EntrySink},
     },
-    smmu::{CmdQueue, CoherentBuf, DmaAlloc, InvContext, SmmuError},
+    smmu::{AllocError, CmdQueue, CoherentBuf, DmaAlloc, InvContext, SmmuError},
 };
 use kernel::{
     bindings, dev_err,
@@ -127,14 +127,46 @@ impl Master {
     fn install_ste(&self, ste: &Ste) -> Result {
         let smmu = &*self.smmu;
         let mut strtab = smmu.strtab.lock();
+        // `probe_device` made every level-2 table exist; should one be
+        // missing, fail rather than allocate under the command queue lock.
+        let no_alloc = Preallocated::new(None);
         for &sid in self.sids.iter() {
-            smmu.with_cmdq(|hw, q| strtab.install_ste(&smmu.alloc, hw, q, sid, ste))
+            smmu.with_cmdq(|hw, q| strtab.install_ste(&no_alloc, hw, q, sid, ste))
                 .map_err(|e| {
                     dev_err!(&self.dev, "installing the STE of StreamID {sid:#x}: {e}\n");
                     errno(e)
                 })?;
         }
         Ok(())
+    }
+}
+
+/// A [`DmaAlloc`] handing out at most one buffer allocated beforehand.
+///
+/// [`crate::smmu::StreamTable::ensure_l2`] allocates and then publishes
+/// with the command queue, which is a spinlock taken with interrupts
+/// disabled, where `dma_alloc_coherent(GFP_KERNEL)` must not run: the
+/// level-2 table is allocated before the lock and lent through this.
+struct Preallocated(core::cell::Cell<Option<DmaBuf>>);
+
+impl Preallocated {
+    fn new(buf: Option<DmaBuf>) -> Self {
+        Self(core::cell::Cell::new(buf))
+    }
+}
+
+impl DmaAlloc for Preallocated {
+    type Buf = DmaBuf;
+
+    fn alloc_coherent(&self, size: usize) -> Result<DmaBuf, AllocError> {
+        match self.0.take() {
+            Some(buf) if buf.size() >= size => Ok(buf),
+            other => {
+                // Put it back: freeing it here could be under the lock.
+                self.0.set(other);
+                Err(AllocError { size })
+            }
+        }
     }
 }
 
@@ -457,14 +489,45 @@ impl IommuOps for SmmuOps {
         let mut sids = KVec::with_capacity(ids.len(), GFP_KERNEL)?;
         {
             let mut strtab = smmu.strtab.lock();
+            let report = |sid: u32, e: SmmuError| {
+                dev_err!(dev, "StreamID {sid:#x}: {e}\n");
+                errno(e)
+            };
             for &sid in ids {
-                // Allocates the level-2 table and fills it with the
-                // default (abort) STEs; fails for StreamIDs out of range.
-                smmu.with_cmdq(|hw, q| strtab.ensure_l2(&smmu.alloc, hw, q, sid))
-                    .map_err(|e| {
-                        dev_err!(dev, "StreamID {sid:#x}: {e}\n");
-                        errno(e)
-                    })?;
+                // Two devices with one StreamID would overwrite each
+                // other's STE; refuse, as the C driver does.
+                let aliased = smmu
+                    .streams
+                    .lock()
+                    .iter()
+                    .any(|(s, m)| *s == sid && m.is_some());
+                if aliased {
+                    dev_err!(dev, "StreamID {sid:#x} is already used by another device\n");
+                    return Err(ENODEV);
+                }
+                // Fails for StreamIDs out of range.
+                let present = strtab.is_present(sid).map_err(|e| report(sid, e))?;
+                // The level-2 table is allocated here, where sleeping is
+                // allowed; `ensure_l2` fills it with the default (abort)
+                // STEs and publishes it under the command queue lock.
+                let l2 = if present {
+                    None
+                } else {
+                    let bytes = strtab
+                        .geometry()
+                        .l2_table_bytes()
+                        .max(64)
+                        .checked_next_power_of_two()
+                        .and_then(|b| usize::try_from(b).ok())
+                        .ok_or(EINVAL)?;
+                    Some(smmu.alloc.alloc_coherent(bytes).map_err(|_| ENOMEM)?)
+                };
+                let pre = Preallocated::new(l2);
+                smmu.with_cmdq(|hw, q| strtab.ensure_l2(&pre, hw, q, sid))
+                    .map_err(|e| report(sid, e))?;
+                // `pre` (a buffer left unused on error) drops here, with
+                // interrupts enabled.
+                drop(pre);
                 sids.push(sid, GFP_KERNEL)?;
             }
         }
@@ -481,10 +544,14 @@ impl IommuOps for SmmuOps {
         )?;
         {
             let mut streams = streams_of.streams.lock();
+            // A spinlock is held: no sleeping allocation. Reserving first
+            // makes the pushes below infallible, so a failure leaves no
+            // partial entry (and no `Smmu` ↔ `Master` reference cycle).
+            streams.reserve(master.sids.len(), GFP_ATOMIC)?;
             for &sid in master.sids.iter() {
                 match streams.iter_mut().find(|(_, m)| m.is_none()) {
                     Some(slot) => *slot = (sid, Some(master.clone())),
-                    None => streams.push((sid, Some(master.clone())), GFP_KERNEL)?,
+                    None => streams.push((sid, Some(master.clone())), GFP_ATOMIC)?,
                 }
             }
         }
@@ -504,7 +571,13 @@ impl IommuOps for SmmuOps {
         let master = unsafe { Arc::from_raw(ptr) };
         // SAFETY: as above, the device is going away.
         unsafe { DeviceIommu::set_priv(dev, core::ptr::null_mut()) };
-        let _ = master.install_ste(&master.smmu.hw.default_ste());
+        if master.install_ste(&master.smmu.hw.default_ste()).is_err() {
+            // An STE may still point at the CD table: the SMMU could keep
+            // reading it, so it must never be freed (and reused).
+            if let Some(buf) = master.cd_table.lock().take() {
+                core::mem::forget(buf);
+            }
+        }
         for slot in master.smmu.streams.lock().iter_mut() {
             if slot.1.as_ref().is_some_and(|m| Arc::ptr_eq(m, &master)) {
                 slot.1 = None;
