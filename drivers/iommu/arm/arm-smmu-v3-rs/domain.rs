@@ -17,7 +17,7 @@ use crate::{
     hw::{
         cd::{Cacheability, Cd, CdHttu, Granule as CdGranule, S1PagingCd},
         cmd::{Command, Granule},
-        range::{TlbiRequest, DEFAULT_MAX_TLBI_OPS},
+        range::{ttl_for_leaf, TlbiRequest, DEFAULT_MAX_TLBI_OPS},
         regs::{Oas, Shareability},
         ste::{CdTableSte, S1Dss, S1Fmt, Ste},
         writer::{write_entry, EntrySink},
@@ -229,8 +229,19 @@ impl Flush {
         }
     }
 
-    fn invalidate_range(&self, iova: u64, size: u64, leaf: bool) {
-        let req = TlbiRequest::new(iova, size, Granule::Size4K, leaf, true);
+    /// Invalidates `[iova, iova + size)`. For leaf invalidation of entries
+    /// of `leaf_size` bytes (a page or a block), one command per entry is
+    /// enough without range invalidation, and the TTL hint names their
+    /// level.
+    fn invalidate_range(&self, iova: u64, size: u64, leaf: bool, leaf_size: usize) {
+        let mut req = TlbiRequest::new(iova, size, Granule::Size4K, leaf, true);
+        if leaf && leaf_size.is_power_of_two() {
+            let shift = leaf_size.trailing_zeros();
+            if shift > req.stride_shift {
+                req.stride_shift = shift;
+            }
+            req.ttl = ttl_for_leaf(Granule::Size4K, shift);
+        }
         let r = self.smmu.with_cmdq(|hw, q| {
             q.tlbi_range(hw, InvContext::Asid(self.asid), &req, DEFAULT_MAX_TLBI_OPS)
         });
@@ -249,16 +260,16 @@ impl FlushOps for Flush {
         self.invalidate_asid();
     }
 
-    fn tlb_flush_walk(&self, iova: u64, size: usize, _granule: usize) {
-        self.invalidate_range(iova, size as u64, false);
+    fn tlb_flush_walk(&self, iova: u64, size: usize, granule: usize) {
+        self.invalidate_range(iova, size as u64, false, granule);
     }
 
     fn tlb_add_page(&self, gather: Option<&Gather>, iova: u64, granule: usize) {
         match gather {
-            Some(g) => g.add_page_with(iova, granule, |start, end, _| {
-                self.invalidate_range(start, end - start + 1, true)
+            Some(g) => g.add_page_with(iova, granule, |start, end, pgsize| {
+                self.invalidate_range(start, end - start + 1, true, pgsize)
             }),
-            None => self.invalidate_range(iova, granule as u64, true),
+            None => self.invalidate_range(iova, granule as u64, true, granule),
         }
     }
 }
@@ -427,11 +438,11 @@ impl DomainOps for PagingDomain {
     }
 
     fn iotlb_sync(domain: &Domain<Self>, gather: &Gather) {
-        if let Some((start, end, _pgsize)) = gather.range() {
+        if let Some((start, end, pgsize)) = gather.range() {
             domain
                 .data()
                 .flush
-                .invalidate_range(start, end - start + 1, true);
+                .invalidate_range(start, end - start + 1, true, pgsize);
         }
     }
 
