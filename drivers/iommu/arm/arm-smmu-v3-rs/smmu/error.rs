@@ -118,11 +118,20 @@ pub enum SmmuError {
         /// The StreamID.
         sid: u32,
     },
+    /// The leaf table of a 2-level CD table covering a SubstreamID has not
+    /// been allocated.
+    NoCdLeaf {
+        /// The SubstreamID.
+        ssid: u32,
+    },
     /// The entry writer refused the target entry.
     Write(WriteError),
     /// The STE to install is ILLEGAL for this SMMU
     /// ([`Ste::check`](crate::hw::ste::Ste::check)); it was not written.
     IllegalSte(IllegalReason),
+    /// The CD to install is ILLEGAL for this SMMU and stream
+    /// ([`Cd::check`](crate::hw::cd::Cd::check)); it was not written.
+    IllegalCd(IllegalReason),
     /// A register field could not hold a value.
     Field(FieldError),
     /// The SMMU implements PRI but no PRI queue was given to
@@ -158,9 +167,11 @@ impl SmmuError {
             | Self::Table(_)
             | Self::Write(_)
             | Self::IllegalSte(_)
+            | Self::IllegalCd(_)
             | Self::Field(_)
             | Self::L2SlotsTooSmall { .. }
             | Self::NoL2Table { .. }
+            | Self::NoCdLeaf { .. }
             | Self::NoPriQueue
             | Self::BadBuffer { .. } => EINVAL,
             Self::Reg(_)
@@ -217,8 +228,12 @@ impl fmt::Display for SmmuError {
                 write!(f, "{have} level-2 table slots for {need} level-1 descriptors")
             }
             Self::NoL2Table { sid } => write!(f, "no level-2 stream table for StreamID {sid:#x}"),
+            Self::NoCdLeaf { ssid } => {
+                write!(f, "no leaf CD table for SubstreamID {ssid:#x}")
+            }
             Self::Write(e) => write!(f, "entry writer: {e:?}"),
             Self::IllegalSte(r) => write!(f, "illegal STE: {r}"),
+            Self::IllegalCd(r) => write!(f, "illegal CD: {r}"),
             Self::Field(e) => write!(f, "value {:#x} does not fit {}", e.value, e.field),
             Self::NoPriQueue => f.write_str("the SMMU implements PRI but has no PRI queue"),
             Self::ServiceFailure => f.write_str("SMMU entered service failure mode"),

@@ -30,14 +30,20 @@
 //!   tables allocated on demand into a caller-provided container
 //!   ([`L2Slots`]), and hitless STE installation through
 //!   [`crate::hw::writer::write_entry`].
+//! * [`CdTable`]: a master's context descriptor (PASID) table, linear or
+//!   2-level, shared by all its StreamIDs, with leaf tables allocated on
+//!   demand into a caller-provided container ([`CdLeafSlots`]) and freed
+//!   when their last CD is cleared, and hitless CD installation with
+//!   `CMD_CFGI_CD` for every StreamID of the master.
 //! * [`Smmu`]: all of the above in one value, for users (and tests) that
 //!   do not need separate locks.
 //!
 //! Nothing here panics on values read from the hardware or passed by
 //! callers: timeouts, inconsistent queue pointers, malformed records and
-//! out-of-range StreamIDs are reported as [`SmmuError`]s.
+//! out-of-range StreamIDs and SubstreamIDs are reported as [`SmmuError`]s.
 
 pub mod backend;
+pub mod cdtab;
 pub mod cmdq;
 pub mod device;
 pub mod error;
@@ -46,6 +52,7 @@ pub mod strtab;
 pub mod tlbi;
 
 pub use backend::{AllocError, CoherentBuf, Delay, DmaAlloc, MemFault, RegFault, RegisterIo};
+pub use cdtab::{CdLeaf, CdLeafSlots, CdSlot, CdTable, CdUpdate, NoCdLeaves};
 pub use cmdq::{CmdBatch, CmdQueue, CmdqRecovery, CMDQ_BATCH_MAX};
 pub use device::{Config, Device, GerrorReport, Smmu, Timeouts};
 pub use error::SmmuError;
