@@ -83,8 +83,11 @@ pub struct Dir {
     blobs: KVec<KBox<Blob>>,
     /// Data of `add_display` files: a foreign-owned `Arc<T>` and how to
     /// release it.
-    owned: KVec<(*const c_void, unsafe fn(*const c_void))>,
+    owned: KVec<OwnedData>,
 }
+
+/// A foreign-owned `Arc<T>` and the function that releases it.
+type OwnedData = (*const c_void, unsafe fn(*const c_void));
 
 struct Blob {
     wrapper: bindings::debugfs_blob_wrapper,

@@ -18,7 +18,7 @@ use crate::{
         regs::Features,
         ste::Ste,
     },
-    smmu::{self, CmdQueue, CoherentBuf, EventQueue, PriQueue, SmmuError, StreamTable},
+    smmu::{self, CmdQueue, EventQueue, PriQueue, SmmuError, StreamTable},
 };
 use core::sync::atomic::{AtomicPtr, AtomicU32, AtomicU64, Ordering};
 use kernel::{
@@ -617,19 +617,18 @@ impl core::fmt::Display for SmmuState {
                     Err(e) => writeln!(f, "  sid {sid:#x} STE unreadable: {e}")?,
                 }
             }
-            if let Some(buf) = m.cd_table.lock().as_ref() {
-                let mut words = [0u64; 8];
-                for (i, w) in words.iter_mut().enumerate() {
-                    *w = buf.read_u64(i * 8).unwrap_or(0);
+            if let Some(table) = m.cd_table.lock().as_ref() {
+                match table.read_cd(0) {
+                    Ok(cd) => writeln!(
+                        f,
+                        "  CD[0] {}",
+                        FieldDump {
+                            words: &cd.0,
+                            fields: Cd::FIELDS,
+                        }
+                    )?,
+                    Err(e) => writeln!(f, "  CD[0] unreadable: {e}")?,
                 }
-                writeln!(
-                    f,
-                    "  CD[0] {}",
-                    FieldDump {
-                        words: &words,
-                        fields: Cd::FIELDS,
-                    }
-                )?;
             }
         }
         Ok(())

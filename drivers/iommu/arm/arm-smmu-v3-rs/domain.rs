@@ -13,16 +13,15 @@
 
 use crate::{
     backend::DmaBuf,
-    device::{lookup, HwDevice, Smmu},
+    device::{lookup, Smmu},
     hw::{
         cd::{Cacheability, Cd, CdHttu, Granule as CdGranule, S1PagingCd},
-        cmd::{Command, Granule},
+        cmd::Granule,
         range::{ttl_for_leaf, TlbiRequest, DEFAULT_MAX_TLBI_OPS},
         regs::{Oas, Shareability},
-        ste::{CdTableSte, S1Dss, S1Fmt, Ste},
-        writer::{write_entry, EntrySink},
+        ste::{S1Dss, S1Fmt, Ste},
     },
-    smmu::{AllocError, CmdQueue, CoherentBuf, DmaAlloc, InvContext, SmmuError},
+    smmu::{AllocError, CdLeaf, CdTable, CoherentBuf, DmaAlloc, InvContext, SmmuError},
 };
 use kernel::{
     bindings, dev_err,
@@ -97,6 +96,13 @@ impl AsidMap {
     }
 }
 
+/// A master's CD table, with level-2 leaves held in a `KVec`.
+pub(crate) type MasterCdTable = CdTable<DmaBuf, KVec<Option<CdLeaf<DmaBuf>>>>;
+
+/// SubstreamID bits a master's CD table is sized for (none yet: PASIDs
+/// come with SVA).
+const MASTER_SSID_BITS: u8 = 0;
+
 /// Per-device state, stored with `dev_iommu_priv_set` from probe to
 /// release.
 ///
@@ -108,9 +114,11 @@ pub(crate) struct Master {
     smmu: Arc<Smmu>,
     pub(crate) dev: ARef<Device>,
     pub(crate) sids: KVec<u32>,
-    /// The one-entry CD table, allocated on the first paging attach.
+    /// The context-descriptor table, allocated on the first paging attach.
+    /// Only SSID 0 is used until PASIDs arrive with SVA; the table already
+    /// supports them (linear or 2-level).
     #[pin]
-    pub(crate) cd_table: Mutex<Option<DmaBuf>>,
+    pub(crate) cd_table: Mutex<Option<MasterCdTable>>,
 }
 
 impl Master {
@@ -167,49 +175,6 @@ impl DmaAlloc for Preallocated {
                 Err(AllocError { size })
             }
         }
-    }
-}
-
-/// Writes a context descriptor in place, synchronising with
-/// `CMD_CFGI_CD` for each StreamID of the device and `CMD_SYNC`.
-struct CdSink<'a> {
-    buf: &'a DmaBuf,
-    sids: &'a [u32],
-    hw: &'a HwDevice,
-    cmdq: &'a mut CmdQueue<DmaBuf>,
-    error: Option<SmmuError>,
-}
-
-impl EntrySink for CdSink<'_> {
-    fn read_qword(&self, index: usize) -> u64 {
-        self.buf.read_u64(index * 8).unwrap_or(0)
-    }
-
-    fn write_qword(&mut self, index: usize, value: u64) {
-        if let Err(e) = self.buf.write_u64(index * 8, value) {
-            self.error.get_or_insert(SmmuError::from(e));
-        }
-    }
-
-    fn sync(&mut self) {
-        self.buf.dma_wmb();
-        let mut batch = self.cmdq.batch(self.hw);
-        for &sid in self.sids {
-            if let Err(e) = batch.add(&Command::CfgiCd {
-                sid,
-                ssid: 0,
-                leaf: true,
-            }) {
-                self.error.get_or_insert(e);
-            }
-        }
-        if let Err(e) = batch.sync() {
-            self.error.get_or_insert(e);
-        }
-    }
-
-    fn publish_barrier(&mut self) {
-        self.buf.dma_wmb();
     }
 }
 
@@ -363,43 +328,32 @@ impl DomainOps for PagingDomain {
         let smmu = &*master.smmu;
         let mut cd_table = master.cd_table.lock();
         if cd_table.is_none() {
-            *cd_table = Some(smmu.alloc.alloc_coherent(64).map_err(|_| ENOMEM)?);
-        }
-        let buf = cd_table.as_ref().ok_or(ENOMEM)?;
-        let cd_result = smmu.with_cmdq(|hw, q| {
-            let mut sink = CdSink {
-                buf,
-                sids: &master.sids,
-                hw,
-                cmdq: q,
-                error: None,
-            };
-            let r = write_entry(&mut sink, &d.cd);
-            match (r, sink.error) {
-                (Err(e), _) => Err(SmmuError::from(e)),
-                (Ok(_), Some(e)) => Err(e),
-                (Ok(_), None) => Ok(()),
+            // Allocated here, where sleeping is allowed; installing CDs
+            // below runs with interrupts off and never allocates.
+            let geom = MasterCdTable::geometry_for(&smmu.hw, MASTER_SSID_BITS).map_err(errno)?;
+            let mut leaves = KVec::new();
+            if geom.s1fmt() != S1Fmt::Linear {
+                for _ in 0..geom.l1_entries() {
+                    leaves.push(None, GFP_KERNEL)?;
+                }
             }
-        });
-        cd_result.map_err(|e| {
-            dev_err!(dev, "writing the context descriptor: {e}\n");
-            errno(e)
-        })?;
-        let ste = Ste::cd_table(
-            &smmu.hw.ste_caps(),
-            &CdTableSte {
-                cd_table: buf.dma_addr(),
-                s1fmt: S1Fmt::Linear,
-                s1cdmax: 0,
-                s1dss: S1Dss::Ssid0,
-                ats: false,
-                stall: false,
-            },
-        )
-        .map_err(|e| {
-            dev_err!(dev, "cannot build the STE: {e:?}\n");
-            EINVAL
-        })?;
+            *cd_table = Some(
+                MasterCdTable::new(&smmu.alloc, &smmu.hw, MASTER_SSID_BITS, false, leaves)
+                    .map_err(errno)?,
+            );
+        }
+        let table = cd_table.as_mut().ok_or(ENOMEM)?;
+        let no_alloc = Preallocated::new(None);
+        smmu.with_cmdq(|hw, q| table.install_cd(&no_alloc, hw, q, &master.sids, 0, &d.cd))
+            .map_err(|e| {
+                dev_err!(dev, "writing the context descriptor: {e}\n");
+                errno(e)
+            })?;
+        let ste = Ste::cd_table(&smmu.hw.ste_caps(), &table.ste_config(S1Dss::Ssid0, false))
+            .map_err(|e| {
+                dev_err!(dev, "cannot build the STE: {e:?}\n");
+                EINVAL
+            })?;
         master.install_ste(&ste)
     }
 
@@ -585,8 +539,8 @@ impl IommuOps for SmmuOps {
         if master.install_ste(&master.smmu.hw.default_ste()).is_err() {
             // An STE may still point at the CD table: the SMMU could keep
             // reading it, so it must never be freed (and reused).
-            if let Some(buf) = master.cd_table.lock().take() {
-                core::mem::forget(buf);
+            if let Some(table) = master.cd_table.lock().take() {
+                core::mem::forget(table);
             }
         }
         for slot in master.smmu.streams.lock().iter_mut() {
