@@ -4,8 +4,10 @@
 TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 BUILD=$TOP/build
 VARIANT=${VARIANT:-rust}
-KSRC=$BUILD/linux-6.12
-KOUT=$BUILD/out-$VARIANT
+# KSRC/KOUT may be overridden to work in a second tree without touching
+# the default one (e.g. KSRC=build/linux-6.12-wip KOUT=build/out-wip).
+KSRC=${KSRC:-$BUILD/linux-6.12}
+KOUT=${KOUT:-$BUILD/out-$VARIANT}
 BUSYBOX=$BUILD/deps/busybox-arm64
 JOBS=${JOBS:-3}
 KMAKE=(make -s -C "$KSRC" O="$KOUT" ARCH=arm64 LLVM=1 -j"$JOBS")

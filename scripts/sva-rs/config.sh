@@ -10,7 +10,7 @@ set -euo pipefail
 
 frags=("$TOP/scripts/sva-rs/config/base.config" "$TOP/scripts/sva-rs/config/$VARIANT.config")
 mkdir -p "$KOUT"
-stamp=$(cat "${frags[@]}" "$BUILD/.tree-stamp" | sha256sum | cut -d' ' -f1)
+stamp=$(cat "${frags[@]}" "$KSRC.tree-stamp" | sha256sum | cut -d' ' -f1)
 if [[ -f $KOUT/.config && -f $KOUT/.config-stamp && $(cat "$KOUT/.config-stamp") == "$stamp" ]]; then
 	exit 0
 fi

@@ -13,16 +13,16 @@ OVERLAY_DIRS=(Documentation drivers include rust samples tools)
 [[ -f $TARBALL ]] || die "$TARBALL missing: run scripts/sva-rs/deps.sh (package linux-source-6.12)"
 
 mkdir -p "$BUILD"
-stamp_file=$BUILD/.tree-stamp
-pristine_list=$BUILD/.pristine-files
-manifest=$BUILD/.overlay-files
+stamp_file=$KSRC.tree-stamp
+pristine_list=$KSRC.pristine-files
+manifest=$KSRC.overlay-files
 
 shopt -s nullglob
 patches=("$TOP"/patches/*.patch)
 stamp=$( (stat -c '%n %s %Y' "$TARBALL" && cat /dev/null "${patches[@]}") | sha256sum | cut -d' ' -f1)
 
 if [[ ! -d $KSRC || ! -f $stamp_file || $(cat "$stamp_file") != "$stamp" ]]; then
-	staging=$BUILD/staging
+	staging=$KSRC.staging
 	rm -rf "$staging"
 	mkdir -p "$staging"
 	log "extracting pristine linux-source-6.12"
