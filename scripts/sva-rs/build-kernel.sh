@@ -7,6 +7,8 @@ set -euo pipefail
 . "$(dirname "$0")/common.sh"
 
 klog=$BUILD/kbuild-$VARIANT.log
+# A second tree (KOUT override) gets a log of its own.
+[[ $KOUT == "$BUILD/out-$VARIANT" ]] || klog=$BUILD/kbuild-${KOUT##*/}.log
 extra=()
 [[ -n ${CLIPPY:-} ]] && extra+=(CLIPPY=1)
 log "building kernel ($VARIANT); log: ${klog#"$TOP"/}"

@@ -9,6 +9,10 @@ set -euo pipefail
 . "$(dirname "$0")/common.sh"
 
 frags=("$TOP/scripts/sva-rs/config/base.config" "$TOP/scripts/sva-rs/config/$VARIANT.config")
+# EXTRA_CONFIG="debug ..." adds scripts/sva-rs/config/<name>.config fragments.
+for extra in ${EXTRA_CONFIG:-}; do
+	frags+=("$TOP/scripts/sva-rs/config/$extra.config")
+done
 mkdir -p "$KOUT"
 stamp=$(cat "${frags[@]}" "$KSRC.tree-stamp" | sha256sum | cut -d' ' -f1)
 if [[ -f $KOUT/.config && -f $KOUT/.config-stamp && $(cat "$KOUT/.config-stamp") == "$stamp" ]]; then
