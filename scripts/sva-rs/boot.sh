@@ -50,7 +50,9 @@ for d in "$vdisk" "$ndisk"; do
 	fi
 done
 
-if [[ $mode == check ]]; then
+if [[ -n ${CONSOLE_LOG:-} ]]; then
+	consolelog=$CONSOLE_LOG
+elif [[ $mode == check ]]; then
 	consolelog=$BUILD/console-$VARIANT-$mode-$config.log
 else
 	consolelog=$BUILD/console-$VARIANT-$mode.log

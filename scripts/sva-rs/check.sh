@@ -69,13 +69,28 @@ judge=$BUILD/cargo/release/sva-rs-judge
 (cd "$TOP" && cargo build -q --release --locked -p sva-rs-judge) || failed "building the console judge"
 
 # One boot per IOMMU configuration (CHECK_CONFIGS overrides the list); each
-# console log is judged on its own.
-read -r -a configs <<<"${CHECK_CONFIGS:-strict lazy passthrough}"
+# console log is judged on its own. "debug" boots a second kernel built with
+# lockdep and sleeping-in-atomic checks (config/debug.config) in strict mode.
+read -r -a configs <<<"${CHECK_CONFIGS:-strict lazy passthrough debug}"
+debug_kout=$BUILD/out-$VARIANT-debug
+if [[ " ${configs[*]} " == *" debug "* ]]; then
+	if ! EXTRA_CONFIG=debug KOUT=$debug_kout bash "$TOP/scripts/sva-rs/config.sh" ||
+		! EXTRA_CONFIG=debug KOUT=$debug_kout bash "$TOP/scripts/sva-rs/build-kernel.sh"; then
+		failed "debug kernel build ($VARIANT)"
+		configs=("${configs[@]/debug/}")
+	fi
+fi
 timings=()
 for config in "${configs[@]}"; do
+	[[ -n $config ]] || continue
 	consolelog=$BUILD/console-$VARIANT-check-$config.log
 	start=$EPOCHREALTIME
-	if ! bash "$TOP/scripts/sva-rs/boot.sh" check "$config"; then
+	if [[ $config == debug ]]; then
+		booted() { KOUT=$debug_kout CONSOLE_LOG=$consolelog bash "$TOP/scripts/sva-rs/boot.sh" check strict; }
+	else
+		booted() { bash "$TOP/scripts/sva-rs/boot.sh" check "$config"; }
+	fi
+	if ! booted; then
 		failed "booting the $config configuration"
 		continue
 	fi
