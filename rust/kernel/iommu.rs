@@ -439,9 +439,11 @@ impl<T: DomainOps> DomainAdapter<T> {
         mapped: *mut usize,
     ) -> c_int {
         let mut done = 0usize;
-        // SAFETY: live domain, see `attach_dev`.
+        // SAFETY: the core passes a live domain of this driver (type
+        // invariant of `Domain`).
+        let domain = unsafe { Domain::from_raw(d) };
         let r = T::map_pages(
-            unsafe { Domain::from_raw(d) },
+            domain,
             iova as u64,
             paddr,
             pgsize,
@@ -468,14 +470,11 @@ impl<T: DomainOps> DomainAdapter<T> {
         pgcount: usize,
         gather: *mut bindings::iommu_iotlb_gather,
     ) -> usize {
-        // SAFETY: live domain and gather from the core.
-        T::unmap_pages(
-            unsafe { Domain::from_raw(d) },
-            iova as u64,
-            pgsize,
-            pgcount,
-            unsafe { Gather::from_raw(gather) },
-        )
+        // SAFETY: the core passes a live domain of this driver.
+        let domain = unsafe { Domain::from_raw(d) };
+        // SAFETY: the core passes a gather valid for this call.
+        let gather = unsafe { Gather::from_raw(gather) };
+        T::unmap_pages(domain, iova as u64, pgsize, pgcount, gather)
     }
 
     /// # Safety
@@ -493,10 +492,11 @@ impl<T: DomainOps> DomainAdapter<T> {
         d: *mut bindings::iommu_domain,
         gather: *mut bindings::iommu_iotlb_gather,
     ) {
-        // SAFETY: live domain and gather.
-        T::iotlb_sync(unsafe { Domain::from_raw(d) }, unsafe {
-            Gather::from_raw(gather)
-        })
+        // SAFETY: the core passes a live domain of this driver.
+        let domain = unsafe { Domain::from_raw(d) };
+        // SAFETY: the core passes a gather valid for this call.
+        let gather = unsafe { Gather::from_raw(gather) };
+        T::iotlb_sync(domain, gather)
     }
 
     /// # Safety
