@@ -12,8 +12,12 @@ mkdir -p "$out/bin"
 
 # kselftests (run by rootfs/check.sh) and the helper tools they need
 # (helpers/, installed in /usr/bin)
+# The kselftests build against this kernel's uapi headers (sva_mock needs
+# <linux/iommu-sva-rs-mock.h>), installed into $KOUT/usr/include.
+"${KMAKE[@]}" headers_install >/dev/null || die "make headers_install failed"
 sel=$KSRC/tools/testing/selftests/iommu-sva-rs
-make -s -C "$sel" CROSS_COMPILE=aarch64-linux-gnu- OUTPUT="$out/bin" ||
+make -s -C "$sel" CROSS_COMPILE=aarch64-linux-gnu- OUTPUT="$out/bin" \
+	KHDR_INCLUDES="-isystem $KOUT/usr/include" ||
 	die "building the kselftests failed"
 # benchmark helpers (run by rootfs/bench.sh)
 make -s -C "$KSRC/tools/iommu-sva-rs/bench" CROSS_COMPILE=aarch64-linux-gnu- OUTPUT="$out/bin/helpers" ||
