@@ -86,7 +86,6 @@
 
 use core::ops::DerefMut;
 
-use crate::hw::bits::ENTRY_QWORDS;
 use crate::hw::cd::{Cd, CD_SIZE};
 use crate::hw::cmd::Command;
 use crate::hw::ste::{CdTableSte, IllegalReason, S1Dss, S1Fmt};
@@ -96,6 +95,7 @@ use crate::smmu::backend::{CoherentBuf, Delay, DmaAlloc, MemFault, RegisterIo};
 use crate::smmu::cmdq::CmdQueue;
 use crate::smmu::device::{alloc_aligned, Device};
 use crate::smmu::error::SmmuError;
+use crate::smmu::slot::CdSlot;
 
 /// One allocated leaf table of a 2-level CD table.
 ///
@@ -195,66 +195,6 @@ impl<B> CdLeafSlots<B> for NoCdLeaves {
     }
 }
 
-/// Raw access to the live CD of one SubstreamID.
-///
-/// # Invariants
-///
-/// `off + CD_SIZE <= buf.size()`.
-pub struct CdSlot<'a, B> {
-    buf: &'a B,
-    off: usize,
-    ssid: u32,
-}
-
-impl<B: CoherentBuf> CdSlot<'_, B> {
-    /// The SubstreamID.
-    pub fn ssid(&self) -> u32 {
-        self.ssid
-    }
-
-    /// The address the SMMU reads the CD from.
-    pub fn dma_addr(&self) -> u64 {
-        self.buf.dma_addr().saturating_add(self.off as u64)
-    }
-
-    /// Reads qword `index` (0..8).
-    pub fn read_qword(&self, index: usize) -> Result<u64, SmmuError> {
-        Ok(self.buf.read_u64(self.qword_off(index)?)?)
-    }
-
-    /// Writes qword `index` (0..8) with one 64-bit store, without any
-    /// invalidation (and without updating the table's count of valid
-    /// CDs: for tests and debugging only).
-    pub fn write_qword(&self, index: usize, value: u64) -> Result<(), SmmuError> {
-        Ok(self.buf.write_u64(self.qword_off(index)?, value)?)
-    }
-
-    /// Reads the whole CD (not atomically: qword by qword).
-    pub fn read(&self) -> Result<Cd, SmmuError> {
-        let mut q = [0u64; ENTRY_QWORDS];
-        for (i, w) in q.iter_mut().enumerate() {
-            *w = self.read_qword(i)?;
-        }
-        Ok(Cd::from_qwords(q))
-    }
-
-    /// Whether the live CD is valid (`V == 1`).
-    fn is_valid(&self) -> Result<bool, SmmuError> {
-        let mut q = [0u64; ENTRY_QWORDS];
-        q[0] = self.read_qword(0)?;
-        Ok(Cd::from_qwords(q).v())
-    }
-
-    fn qword_off(&self, index: usize) -> Result<usize, SmmuError> {
-        if index >= ENTRY_QWORDS {
-            return Err(SmmuError::Mem(MemFault {
-                offset: self.off.saturating_add(index.saturating_mul(8)),
-            }));
-        }
-        Ok(self.off + index * 8)
-    }
-}
-
 /// What [`CdTable::install_cd`] or [`CdTable::clear_cd`] did.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct CdUpdate {
@@ -325,14 +265,14 @@ impl<B: CoherentBuf, C: CoherentBuf, R: RegisterIo, D: Delay> EntrySink for CdSi
 
     fn sync(&mut self) {
         if self.err.is_none() {
-            let r = sync_cd(self.dev, self.cmdq, self.sids, self.slot.ssid, true);
+            let r = sync_cd(self.dev, self.cmdq, self.sids, self.slot.ssid(), true);
             self.note(r);
         }
     }
 
     fn publish_barrier(&mut self) {
         // The page tables a new CD points at are visible before it.
-        self.slot.buf.dma_wmb();
+        self.slot.buf().dma_wmb();
     }
 }
 
@@ -524,7 +464,7 @@ impl<B: CoherentBuf, S: CdLeafSlots<B>> CdTable<B, S> {
         if off.saturating_add(CD_SIZE) > buf.size() {
             return Err(SmmuError::Mem(MemFault { offset: off }));
         }
-        Ok(CdSlot { buf, off, ssid })
+        Ok(CdSlot::new(buf, off, ssid))
     }
 
     /// Reads the live CD of `ssid`: an invalid CD if its leaf is not

@@ -48,14 +48,16 @@ pub mod cmdq;
 pub mod device;
 pub mod error;
 pub mod evtq;
+pub mod slot;
 pub mod strtab;
 pub mod tlbi;
 
 pub use backend::{AllocError, CoherentBuf, Delay, DmaAlloc, MemFault, RegFault, RegisterIo};
-pub use cdtab::{CdLeaf, CdLeafSlots, CdSlot, CdTable, CdUpdate, NoCdLeaves};
+pub use cdtab::{CdLeaf, CdLeafSlots, CdTable, CdUpdate, NoCdLeaves};
 pub use cmdq::{CmdBatch, CmdQueue, CmdqRecovery, CMDQ_BATCH_MAX};
 pub use device::{Config, Device, GerrorReport, Smmu, Timeouts};
 pub use error::SmmuError;
 pub use evtq::{DrainReport, EventQueue, PriQueue};
-pub use strtab::{L2Slots, NoL2Slots, SteSlot, StreamTable};
+pub use slot::{CdSlot, EntrySlot, SteSlot};
+pub use strtab::{L2Slots, NoL2Slots, StreamTable};
 pub use tlbi::{InvContext, TlbiOutcome};

@@ -32,7 +32,6 @@
 
 use core::ops::DerefMut;
 
-use crate::hw::bits::ENTRY_QWORDS;
 use crate::hw::cmd::Command;
 use crate::hw::regs::{StrtabBase, StrtabBaseCfg};
 use crate::hw::ste::{IllegalReason, Ste, STE_SIZE};
@@ -42,6 +41,7 @@ use crate::smmu::backend::{CoherentBuf, Delay, DmaAlloc, RegisterIo};
 use crate::smmu::cmdq::CmdQueue;
 use crate::smmu::device::{alloc_aligned, Device};
 use crate::smmu::error::SmmuError;
+use crate::smmu::slot::SteSlot;
 
 /// Storage for the level-2 stream tables of a 2-level table, one slot per
 /// level-1 descriptor.
@@ -95,63 +95,6 @@ impl<B> L2Slots<B> for NoL2Slots {
     }
 }
 
-/// Raw access to the live STE of one StreamID.
-///
-/// # Invariants
-///
-/// `off + STE_SIZE <= buf.size()`.
-pub struct SteSlot<'a, B> {
-    buf: &'a B,
-    off: usize,
-    sid: u32,
-}
-
-impl<B: CoherentBuf> SteSlot<'_, B> {
-    /// The StreamID.
-    pub fn sid(&self) -> u32 {
-        self.sid
-    }
-
-    /// The address the SMMU reads the STE from.
-    pub fn dma_addr(&self) -> u64 {
-        self.buf.dma_addr().saturating_add(self.off as u64)
-    }
-
-    /// Reads qword `index` (0..8).
-    pub fn read_qword(&self, index: usize) -> Result<u64, SmmuError> {
-        Ok(self.buf.read_u64(self.qword_off(index)?)?)
-    }
-
-    /// Writes qword `index` (0..8) with one 64-bit store, without any
-    /// invalidation.
-    pub fn write_qword(&self, index: usize, value: u64) -> Result<(), SmmuError> {
-        Ok(self.buf.write_u64(self.qword_off(index)?, value)?)
-    }
-
-    /// Reads the whole entry (not atomically: qword by qword).
-    pub fn read(&self) -> Result<Ste, SmmuError> {
-        let mut q = [0u64; ENTRY_QWORDS];
-        for (i, w) in q.iter_mut().enumerate() {
-            *w = self.read_qword(i)?;
-        }
-        Ok(Ste::from_qwords(q))
-    }
-
-    /// The buffer (for its `dma_wmb`).
-    pub fn buf(&self) -> &B {
-        self.buf
-    }
-
-    fn qword_off(&self, index: usize) -> Result<usize, SmmuError> {
-        if index >= ENTRY_QWORDS {
-            return Err(SmmuError::Mem(crate::smmu::backend::MemFault {
-                offset: self.off.saturating_add(index.saturating_mul(8)),
-            }));
-        }
-        Ok(self.off + index * 8)
-    }
-}
-
 /// The [`EntrySink`] of [`StreamTable::install_ste`]: writes the live STE
 /// and synchronises with `CMD_CFGI_STE` + `CMD_SYNC`. The writer's
 /// callbacks cannot fail, so the first error is kept and reported after.
@@ -189,7 +132,7 @@ impl<B: CoherentBuf, C: CoherentBuf, R: RegisterIo, D: Delay> EntrySink
     fn sync(&mut self) {
         if self.err.is_none() {
             let cmd = Command::CfgiSte {
-                sid: self.slot.sid,
+                sid: self.slot.sid(),
                 leaf: true,
             };
             let r = self.cmdq.issue(self.dev, &[cmd], true);
@@ -198,7 +141,7 @@ impl<B: CoherentBuf, C: CoherentBuf, R: RegisterIo, D: Delay> EntrySink
     }
 
     fn publish_barrier(&mut self) {
-        self.slot.buf.dma_wmb();
+        self.slot.buf().dma_wmb();
     }
 }
 
@@ -300,7 +243,7 @@ impl<B: CoherentBuf, S: L2Slots<B>> StreamTable<B, S> {
                 offset: off,
             }));
         }
-        Ok(SteSlot { buf, off, sid })
+        Ok(SteSlot::new(buf, off, sid))
     }
 
     /// Reads the live STE of `sid`.
