@@ -5,8 +5,13 @@
 
 #include <linux/iommu.h>
 #include <linux/list.h>
+#include <linux/mm.h>
+#include <linux/mmap_lock.h>
 #include <linux/pci.h>
+#include <linux/sched/mm.h>
+#include <linux/workqueue.h>
 #include "../../drivers/iommu/dma-iommu.h"
+#include "../../drivers/iommu/iommu-priv.h"
 
 struct iommu_fwspec *rust_helper_dev_iommu_fwspec_get(struct device *dev)
 {
@@ -38,4 +43,87 @@ void rust_helper_list_add_tail(struct list_head *new, struct list_head *head)
 void rust_helper_iommu_dma_get_resv_regions(struct device *dev, struct list_head *list)
 {
 	iommu_dma_get_resv_regions(dev, list);
+}
+
+/* For the Rust SVA core (drivers/iommu/sva-rs) */
+
+#ifdef CONFIG_IOMMU_API
+const struct iommu_ops *rust_helper_dev_iommu_ops(struct device *dev)
+{
+	return dev_iommu_ops(dev);
+}
+
+struct iommu_attach_handle *
+rust_helper_iommu_attach_handle_get(struct iommu_group *group, ioasid_t pasid,
+				    unsigned int type)
+{
+	return iommu_attach_handle_get(group, pasid, type);
+}
+#endif
+
+bool rust_helper_mmget_not_zero(struct mm_struct *mm)
+{
+	return mmget_not_zero(mm);
+}
+
+void rust_helper_mmgrab(struct mm_struct *mm)
+{
+	mmgrab(mm);
+}
+
+void rust_helper_mmdrop(struct mm_struct *mm)
+{
+	mmdrop(mm);
+}
+
+void rust_helper_mmap_read_lock(struct mm_struct *mm)
+{
+	mmap_read_lock(mm);
+}
+
+void rust_helper_mmap_read_unlock(struct mm_struct *mm)
+{
+	mmap_read_unlock(mm);
+}
+
+struct vm_area_struct *rust_helper_vma_lookup(struct mm_struct *mm,
+					      unsigned long addr)
+{
+	return vma_lookup(mm, addr);
+}
+
+/* NULL when per-VMA locks are not configured: use the mmap lock. */
+struct vm_area_struct *rust_helper_sva_rs_lock_vma(struct mm_struct *mm,
+						   unsigned long addr)
+{
+#ifdef CONFIG_PER_VMA_LOCK
+	return lock_vma_under_rcu(mm, addr);
+#else
+	return NULL;
+#endif
+}
+
+void rust_helper_vma_end_read(struct vm_area_struct *vma)
+{
+	vma_end_read(vma);
+}
+
+void rust_helper_sva_rs_init_work(struct work_struct *work, work_func_t func)
+{
+	INIT_WORK(work, func);
+}
+
+bool rust_helper_sva_rs_queue_work(struct workqueue_struct *wq,
+				   struct work_struct *work)
+{
+	return queue_work(wq, work);
+}
+
+struct workqueue_struct *rust_helper_sva_rs_alloc_iopf_wq(const char *name)
+{
+	/*
+	 * Unbound and unordered, as in 6.12: requests of one group are
+	 * ordered by the core, groups may be handled in any order.
+	 */
+	return alloc_workqueue("iopf_queue/%s", WQ_UNBOUND, 0, name);
 }

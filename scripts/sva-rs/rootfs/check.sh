@@ -7,9 +7,12 @@
 # after SVA_RS_TEST_TIMEOUT seconds (its END marker then shows the signal).
 
 config=unknown
+only=
 for arg in $(cat /proc/cmdline); do
 	case $arg in
 	sva_rs.config=*) config=${arg#sva_rs.config=} ;;
+	# Development aid: BOOT_ARGS=sva_rs.only=sva_mock runs one binary.
+	sva_rs.only=*) only=${arg#sva_rs.only=} ;;
 	esac
 done
 echo "SVA-RS-CONFIG $config"
@@ -21,6 +24,7 @@ done
 for t in /usr/lib/sva-rs/*; do
 	[ -f "$t" ] && [ -x "$t" ] || continue
 	name=${t##*/}
+	[ -z "$only" ] || [ "$name" = "$only" ] || continue
 	echo "SVA-RS-KSELFTEST-BEGIN $name"
 	timeout -s KILL "${SVA_RS_TEST_TIMEOUT:-300}" "$t"
 	echo "SVA-RS-KSELFTEST-END $name rc=$?"

@@ -110,11 +110,11 @@ use crate::sva::map::Map;
 use crate::sva::pasid::FIRST_GLOBAL_PASID;
 
 /// A device, as numbered by the glue (an index, or a pointer value).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct DevId(pub u64);
 
 /// An mm, as numbered by the glue (an index, or a pointer value).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct MmId(pub u64);
 
 /// An IOMMU instance (`struct iommu_device`), as numbered by the glue.
@@ -272,7 +272,10 @@ impl BondState {
 /// The handle [`SvaCore::bind`] returns (the glue's `struct iommu_sva`).
 ///
 /// Binding the same (device, mm) again returns an equal handle.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+///
+/// The default value names no bond (serial numbers start at 1), so the
+/// core rejects it like a stale handle.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
 pub struct Bond {
     dev: DevId,
     mm: MmId,
