@@ -30,6 +30,8 @@ use core::marker::PhantomData;
 use macros::vtable;
 
 pub mod io_pgtable;
+#[cfg(all(CONFIG_IOMMU_SVA, CONFIG_MMU_NOTIFIER))]
+pub mod sva;
 
 /// `IOMMU_READ`: the device may read through the mapping.
 pub const PROT_READ: i32 = bindings::IOMMU_READ as i32;

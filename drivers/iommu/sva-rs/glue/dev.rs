@@ -15,7 +15,7 @@
 //! under live bonds.
 
 use crate::sva::bond::Feature;
-use core::ffi::{c_int, c_uint};
+use kernel::ffi::{c_int, c_uint};
 use core::ptr;
 use kernel::alloc::flags::GFP_KERNEL;
 use kernel::bindings;

@@ -22,7 +22,7 @@ use crate::sva::access::{self, LockMode, VmaAccess, VmaLockedOutcome};
 use crate::sva::iopf::{
     Fault, FaultSink, GroupToken, IopfDevice, Reported, RespCode, Response, SinkFull,
 };
-use core::ffi::{c_char, c_int, c_uint};
+use kernel::ffi::{c_char, c_int, c_uint};
 use core::ptr;
 use kernel::alloc::flags::GFP_KERNEL;
 use kernel::bindings;

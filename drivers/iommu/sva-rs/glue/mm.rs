@@ -19,7 +19,7 @@ use crate::sva::bond::{
 };
 use crate::sva::errno::Errno;
 use crate::sva::map::ArrayMap;
-use core::ffi::c_void;
+use kernel::ffi::c_void;
 use core::ptr;
 use core::sync::atomic::{AtomicPtr, AtomicU32, Ordering};
 use kernel::alloc::flags::GFP_KERNEL;
