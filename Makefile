@@ -9,6 +9,9 @@
 #                      kselftests in QEMU; ends with "N passed, N failed"
 #   make bench         Rust driver vs the C driver from the same tree, side by
 #                      side (build/bench/)
+#   make x86-check     build-only check that the SVA core, the Intel and AMD
+#                      IOMMU drivers and the SVA API's users build for x86_64
+#                      (build/out-x86; also a tier of make check)
 #
 # VARIANT=c builds the same tree with the upstream C SMMUv3 driver and SVA
 # core instead (build/out-c), the baseline for comparisons. CLIPPY=1 runs
@@ -18,7 +21,8 @@ VARIANT ?= rust
 export VARIANT CLIPPY
 S := scripts/sva-rs
 
-.PHONY: all demo check bench deps tree config kernel initramfs host-test shell clean distclean
+.PHONY: all demo check bench deps tree config kernel initramfs host-test shell clean distclean \
+	x86-check
 all: demo
 
 deps:
@@ -45,6 +49,9 @@ check:
 bench:
 	@bash $(S)/bench.sh
 
+x86-check: tree
+	@bash $(S)/x86-check.sh
+
 host-test:
 	cargo test --workspace
 
@@ -52,7 +59,7 @@ shell: kernel initramfs
 	@bash $(S)/boot.sh shell
 
 clean:
-	rm -rf build/out-rust build/out-c build/initramfs build/initramfs.cpio build/*.log
+	rm -rf build/out-rust build/out-c build/out-x86 build/initramfs build/initramfs.cpio build/*.log
 
 distclean:
 	rm -rf build

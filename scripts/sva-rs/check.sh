@@ -11,15 +11,20 @@ set -uo pipefail
 trap - ERR
 
 pass=0 fail=0 skip=0
-failures=()
+failures=() skips=()
 failed() {
 	fail=$((fail + 1))
 	failures+=("$1")
+}
+skipped() {
+	skip=$((skip + 1))
+	skips+=("$1")
 }
 
 summary() {
 	echo
 	echo "== iommu-sva-rs check ($VARIANT) =="
+	for s in "${skips[@]}"; do echo "SKIPPED: $s"; done
 	for f in "${failures[@]}"; do echo "FAILED: $f"; done
 	echo "$pass passed, $fail failed, $skip skipped"
 	((fail == 0))
@@ -54,7 +59,21 @@ elif ((cargo_rc != 0)); then
 	failed "cargo test exited with $cargo_rc (build error?); see ${hostlog#"$TOP"/}"
 fi
 
-# Tiers 2 and 3: KUnit and kselftests inside the booted kernel.
+# Tier 2: x86_64 build check, build only (scripts/sva-rs/x86-check.sh). It
+# checks the Rust SVA core, so there is nothing to check for VARIANT=c. A
+# second tree (KOUT override) gets an x86_64 build directory of its own.
+x86_kout=$BUILD/out-x86
+[[ $KOUT == "$BUILD/out-$VARIANT" ]] || x86_kout=$KOUT-x86
+if [[ $VARIANT == c ]]; then
+	skipped "x86_64 build check (VARIANT=c: no Rust SVA core to build)"
+elif bash "$TOP/scripts/sva-rs/prepare-tree.sh" &&
+	KOUT=$x86_kout bash "$TOP/scripts/sva-rs/x86-check.sh"; then
+	pass=$((pass + 1))
+else
+	failed "x86_64 build check; see the errors above"
+fi
+
+# Tiers 3 and 4: KUnit and kselftests inside the booted kernel.
 if ! bash "$TOP/scripts/sva-rs/prepare-tree.sh" ||
 	! bash "$TOP/scripts/sva-rs/config.sh" ||
 	! bash "$TOP/scripts/sva-rs/build-kernel.sh"; then
