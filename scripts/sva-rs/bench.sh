@@ -33,12 +33,14 @@ for ((rep = 1; rep <= reps; rep++)); do
 		if grep -aqE "Internal error|Kernel panic|BUG:|WARNING: CPU" "$log"; then
 			die "kernel error during the $v bench (rep $rep); see ${log#"$TOP"/}"
 		fi
-		grep -a "^SVA-RS-BENCH " "$log" | sed -E "s/^SVA-RS-BENCH ([a-z0-9_]+)=([0-9.]+).*/$v,$rep,\1,\2/" >>"$csv"
+		grep -a "^SVA-RS-BENCH " "$log" | sed -n -E "s/^SVA-RS-BENCH ([a-z0-9_]+)=([0-9.]+)\r?$/$v,$rep,\1,\2/p" >>"$csv"
 		cp "$log" "$out/console-$v-rep$rep.log"
 	done
 done
 
-# min/median/max per (metric, variant), then the ratio of medians.
+# min/median/max per (metric, variant), then the ratio of medians with the
+# direction that is better for the metric and, for the I/O page fault
+# metrics, the project's target.
 summary=$out/summary.txt
 tail -n +2 "$csv" | sort -t, -k3,3 -k1,1 -k4,4g | awk -F, '
 function flush() {
@@ -48,6 +50,26 @@ function flush() {
 	median[key] = med
 	n = 0
 }
+# +1 if a larger value is better, -1 if a smaller one is, 0 if unknown
+function direction(m) {
+	if (m ~ /_per_s(_|$)/ || m ~ /^odirect_/) return 1
+	if (m ~ /lat|probe|_us(_|$)/) return -1
+	return 0
+}
+function note(m, ratio,    d, s, t) {
+	d = direction(m)
+	if (d == 0) return "direction unknown"
+	s = d > 0 ? "higher is better" : "lower is better"
+	if (sprintf("%.2f", ratio) == "1.00") s = s ": even"
+	else s = s ": " ((ratio - 1) * d > 0 ? "rust" : "c") " ahead"
+	if (m in target) {
+		t = target[m]
+		s = s sprintf("; target >= %.2f %s", t, ratio * d >= t * d ? "met" : "NOT met")
+	}
+	if (m == "cpu_fault_per_s") s = s "; the floor: a CPU fault, no SVA code"
+	return s
+}
+function row(m, var, cols) { printf "%-26s %-7s %s\n", m, var, cols }
 {
 	k = $3 SUBSEP $1
 	if (k != key) { flush(); key = k }
@@ -56,7 +78,10 @@ function flush() {
 }
 END {
 	flush()
-	printf "%-24s %-7s %10s %10s %10s\n", "metric", "variant", "min", "median", "max"
+	target["iopf_rt_per_s_1t"] = 1.5
+	target["iopf_rt_per_s_2t"] = 1.5
+	print "rust/c: ratio of the medians; the note says which way is better."
+	printf "%-26s %-7s %10s %10s %10s  %s\n", "metric", "variant", "min", "median", "max", "note"
 	for (m in metrics) order[++nm] = m
 	for (i = 1; i <= nm; i++)
 		for (j = i + 1; j <= nm; j++)
@@ -65,10 +90,24 @@ END {
 		m = order[i]
 		for (vi = 1; vi <= 2; vi++) {
 			var = vi == 1 ? "c" : "rust"
-			if ((m SUBSEP var) in stat) printf "%-24s %-7s %s\n", m, var, stat[m SUBSEP var]
+			if ((m SUBSEP var) in stat) row(m, var, stat[m SUBSEP var])
 		}
 		c = median[m SUBSEP "c"]; r = median[m SUBSEP "rust"]
-		if (c > 0 && r != "") printf "%-24s %-7s %10.2f  (%s)\n", m, "rust/c", r / c, m ~ /lat|probe/ ? "lower is better" : "higher is better"
+		if (c > 0 && r != "") row(m, "rust/c", sprintf("%10s %10.2f %10s  %s", "", r / c, "", note(m, r / c)))
 	}
+	# What an I/O page fault round trip costs above a CPU fault on the
+	# same kind of memory (one thread): the SVA path own share.
+	m = "iopf_over_floor_us_1t"
+	for (vi = 1; vi <= 2; vi++) {
+		var = vi == 1 ? "c" : "rust"
+		f = median["cpu_fault_per_s" SUBSEP var]; io = median["iopf_rt_per_s_1t" SUBSEP var]
+		if (f > 0 && io > 0) {
+			over[var] = 1e6 / io - 1e6 / f
+			row(m, var, sprintf("%10s %10.2f %10s  %s", "", over[var], "",
+			    "derived: 1e6/iopf_rt_per_s_1t - 1e6/cpu_fault_per_s (medians)"))
+		}
+	}
+	if (over["c"] > 0 && over["rust"] != "")
+		row(m, "rust/c", sprintf("%10s %10.2f %10s  %s", "", over["rust"] / over["c"], "", note(m, over["rust"] / over["c"])))
 }' | tee "$summary"
 log "results: ${csv#"$TOP"/}, ${summary#"$TOP"/}"

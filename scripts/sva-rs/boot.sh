@@ -22,7 +22,10 @@
 #   00:04.0  virtio-rng  (spare, for dma_map_benchmark)  StreamID 0x20
 #
 # Extra kernel arguments: BOOT_ARGS="...". The console is kept in
-# build/console-$VARIANT-$MODE.log (check: console-$VARIANT-check-$CONFIG.log).
+# build/console-$VARIANT-$MODE.log (check: console-$VARIANT-check-$CONFIG.log),
+# or CONSOLE_LOG. KOUT and INITRAMFS (see common.sh) choose the kernel and
+# initramfs, DISK_DIR where the sparse disk images go (default build/), so a
+# second tree can boot without touching the default tree's files.
 set -euo pipefail
 . "$(dirname "$0")/common.sh"
 
@@ -30,7 +33,7 @@ mode=${1:-demo}
 config=${2:-strict}
 image=$KOUT/arch/arm64/boot/Image
 [[ -f $image ]] || die "no kernel image at $image: run 'make' first"
-[[ -f $BUILD/initramfs.cpio ]] || die "no initramfs: run 'make' first"
+[[ -f $INITRAMFS ]] || die "no initramfs at $INITRAMFS: run 'make' first"
 
 case $config in
 strict) iommu_args="iommu.passthrough=0 iommu.strict=1" ;;
@@ -42,8 +45,10 @@ esac
 # Sparse disk images, one set per variant and mode, so that a shell, a demo
 # and a check of both variants can run at the same time (QEMU locks images).
 disk_mib=160
-vdisk=$BUILD/disk-$VARIANT-$mode-virtio.img
-ndisk=$BUILD/disk-$VARIANT-$mode-nvme.img
+disk_dir=${DISK_DIR:-$BUILD}
+mkdir -p "$disk_dir"
+vdisk=$disk_dir/disk-$VARIANT-$mode-virtio.img
+ndisk=$disk_dir/disk-$VARIANT-$mode-nvme.img
 for d in "$vdisk" "$ndisk"; do
 	if [[ ! -f $d || $(stat -c %s "$d") -ne $((disk_mib << 20)) ]]; then
 		truncate -s "${disk_mib}M" "$d"
@@ -65,7 +70,7 @@ virtio_opts=$(
 qemu=(qemu-system-aarch64
 	-M virt,iommu=smmuv3,gic-version=3 -cpu cortex-a57 -smp 2 -m 1G
 	-nographic -no-reboot -nic none
-	-kernel "$image" -initrd "$BUILD/initramfs.cpio"
+	-kernel "$image" -initrd "$INITRAMFS"
 	-append "console=ttyAMA0 panic=-1 oops=panic sva_rs.mode=$mode sva_rs.config=$config $iommu_args ${BOOT_ARGS:-}"
 	-drive "file=$vdisk,if=none,id=vd0,format=raw"
 	-device "virtio-blk-pci,drive=vd0,addr=01.0,$virtio_opts"

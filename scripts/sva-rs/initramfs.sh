@@ -3,12 +3,14 @@
 #
 # Build the initramfs: arm64 busybox, the boot scripts in rootfs/, and the
 # kselftests under tools/testing/selftests/iommu-sva-rs, built static with the
-# aarch64 cross compiler against the prepared kernel tree.
+# aarch64 cross compiler against the prepared kernel tree. Writes $INITRAMFS
+# (default build/initramfs.cpio), staged in the same path without ".cpio".
 set -euo pipefail
 . "$(dirname "$0")/common.sh"
 
-out=$BUILD/initramfs
-mkdir -p "$out/bin"
+out=${INITRAMFS%.cpio}
+[[ $out != "$INITRAMFS" ]] || out=$INITRAMFS.d
+mkdir -p "$out/bin" "$(dirname "$INITRAMFS")"
 
 # kselftests (run by rootfs/check.sh) and the helper tools they need
 # (helpers/, installed in /usr/bin)
@@ -20,7 +22,8 @@ make -s -C "$sel" CROSS_COMPILE=aarch64-linux-gnu- OUTPUT="$out/bin" \
 	KHDR_INCLUDES="-isystem $KOUT/usr/include" ||
 	die "building the kselftests failed"
 # benchmark helpers (run by rootfs/bench.sh)
-make -s -C "$KSRC/tools/iommu-sva-rs/bench" CROSS_COMPILE=aarch64-linux-gnu- OUTPUT="$out/bin/helpers" ||
+make -s -C "$KSRC/tools/iommu-sva-rs/bench" CROSS_COMPILE=aarch64-linux-gnu- OUTPUT="$out/bin/helpers" \
+	KHDR_INCLUDES="-isystem $KOUT/usr/include" ||
 	die "building the benchmark helpers failed"
 
 gen=$BUILD/deps/gen_init_cpio
@@ -49,4 +52,4 @@ list=$out/cpio.list
 	done
 } >"$list"
 "$gen" "$list" >"$out/initramfs.cpio.tmp"
-mv "$out/initramfs.cpio.tmp" "$BUILD/initramfs.cpio"
+mv "$out/initramfs.cpio.tmp" "$INITRAMFS"
