@@ -54,6 +54,7 @@ use crate::{
     types::ARef,
 };
 use core::ptr::NonNull;
+use core::sync::atomic::{AtomicBool, Ordering};
 
 /// A per-device IOMMU feature (`enum iommu_dev_features`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -169,11 +170,20 @@ pub trait MmExit: Send + Sync + 'static {
     fn mm_exit(&self, pasid: u32);
 }
 
+/// The part of an [`ExitNotifier`] that does not depend on its handler.
+#[repr(C)]
+struct ExitHeader {
+    mn: bindings::mmu_notifier,
+    /// Set by [`Bond`]'s drop before it unregisters: unregistering calls
+    /// `release` too, which is then not an exit.
+    unbinding: AtomicBool,
+    pasid: u32,
+}
+
 /// Registration of an [`MmExit`] handler with the mm's notifiers.
 #[repr(C)]
 struct ExitNotifier<E: MmExit> {
-    mn: bindings::mmu_notifier,
-    pasid: u32,
+    hdr: ExitHeader,
     handler: E,
 }
 
@@ -187,7 +197,10 @@ impl<E: MmExit> ExitNotifier<E> {
         let this = mn.cast::<Self>();
         // SAFETY: `mn` is the first field of a live `ExitNotifier<E>`: it is
         // unregistered (which waits for callbacks) before it is freed.
-        unsafe { (*this).handler.mm_exit((*this).pasid) };
+        let this = unsafe { &*this };
+        if !this.hdr.unbinding.load(Ordering::Acquire) {
+            this.handler.mm_exit(this.hdr.pasid);
+        }
     }
 }
 
@@ -262,14 +275,17 @@ impl Bond {
         let mut bond = Self::bind(dev, mm)?;
         let mut n = KBox::new(
             ExitNotifier {
-                // SAFETY: All-zero is a valid unregistered notifier.
-                mn: unsafe { core::mem::zeroed() },
-                pasid: bond.pasid(),
+                hdr: ExitHeader {
+                    // SAFETY: All-zero is a valid unregistered notifier.
+                    mn: unsafe { core::mem::zeroed() },
+                    unbinding: AtomicBool::new(false),
+                    pasid: bond.pasid(),
+                },
                 handler,
             },
             GFP_KERNEL,
         )?;
-        n.mn.ops = &ExitNotifier::<E>::OPS;
+        n.hdr.mn.ops = &ExitNotifier::<E>::OPS;
         let mn = KBox::into_raw(n).cast::<bindings::mmu_notifier>();
         // SAFETY: `mn` is a zeroed notifier with static ops in a stable
         // allocation; we hold a user reference to `mm`.
@@ -297,6 +313,10 @@ impl Bond {
 impl Drop for Bond {
     fn drop(&mut self) {
         if let Some(free) = self.exit_free.take() {
+            // SAFETY: By the invariant `exit_mn` starts an `ExitHeader`
+            // that is live until freed below.
+            let hdr = unsafe { &*self.exit_mn.cast::<ExitHeader>() };
+            hdr.unbinding.store(true, Ordering::Release);
             // SAFETY: By the invariant the notifier is registered on the
             // held mm; unregistering waits for a running `release`, after
             // which the notifier is ours to free.

@@ -11,7 +11,8 @@ only=
 for arg in $(cat /proc/cmdline); do
 	case $arg in
 	sva_rs.config=*) config=${arg#sva_rs.config=} ;;
-	# Development aid: BOOT_ARGS=sva_rs.only=sva_mock runs one binary.
+	# Development aid: BOOT_ARGS=sva_rs.only=sva_mock,sva_client runs
+	# only those binaries.
 	sva_rs.only=*) only=${arg#sva_rs.only=} ;;
 	esac
 done
@@ -24,7 +25,10 @@ done
 for t in /usr/lib/sva-rs/*; do
 	[ -f "$t" ] && [ -x "$t" ] || continue
 	name=${t##*/}
-	[ -z "$only" ] || [ "$name" = "$only" ] || continue
+	case ",${only:-$name}," in
+	*",$name,"*) ;;
+	*) continue ;;
+	esac
 	echo "SVA-RS-KSELFTEST-BEGIN $name"
 	timeout -s KILL "${SVA_RS_TEST_TIMEOUT:-300}" "$t"
 	echo "SVA-RS-KSELFTEST-END $name rc=$?"

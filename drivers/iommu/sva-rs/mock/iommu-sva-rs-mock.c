@@ -35,12 +35,18 @@
 #include <linux/xarray.h>
 #include <uapi/linux/iommu-sva-rs-mock.h>
 
-#define MOCK_NR_DEVS		3
+/*
+ * Devices 0..MOCK_NR_TEST_DEVS-1 belong to the kselftests (through the misc
+ * device); the last one is left to in-kernel users such as the Rust SVA
+ * client sample (samples/rust/rust_sva_client.rs), which finds it by name.
+ */
+#define MOCK_NR_TEST_DEVS	3
+#define MOCK_NR_DEVS		(MOCK_NR_TEST_DEVS + 1)
 #define MOCK_IOMMU_PASID_BITS	20
 #define MOCK_NR_RESP		1024
 #define MOCK_MAX_HANDLES	4096
 
-static const u32 mock_pasid_bits[MOCK_NR_DEVS] = { 20, 20, 8 };
+static const u32 mock_pasid_bits[MOCK_NR_DEVS] = { 20, 20, 8, 20 };
 
 struct mock_resp {
 	u32 pasid;
@@ -186,7 +192,9 @@ static int mock_dev_enable_feat(struct device *dev, enum iommu_dev_features f)
 
 	if (!mdev)
 		return -ENODEV;
-	lockdep_assert_held(&mdev->lock);
+	/* The test interface serialises its devices' feature changes */
+	if (mdev->index < MOCK_NR_TEST_DEVS)
+		lockdep_assert_held(&mdev->lock);
 
 	switch (f) {
 	case IOMMU_DEV_FEAT_IOPF:
@@ -216,7 +224,9 @@ static int mock_dev_disable_feat(struct device *dev, enum iommu_dev_features f)
 
 	if (!mdev)
 		return -ENODEV;
-	lockdep_assert_held(&mdev->lock);
+	/* The test interface serialises its devices' feature changes */
+	if (mdev->index < MOCK_NR_TEST_DEVS)
+		lockdep_assert_held(&mdev->lock);
 
 	switch (f) {
 	case IOMMU_DEV_FEAT_IOPF:
@@ -277,7 +287,7 @@ static const struct iommu_ops mock_ops = {
 
 static struct mock_dev *mock_get_dev(u32 index)
 {
-	if (index >= MOCK_NR_DEVS || !mock->devs[index].probed)
+	if (index >= MOCK_NR_TEST_DEVS || !mock->devs[index].probed)
 		return NULL;
 	return &mock->devs[index];
 }
@@ -285,14 +295,14 @@ static struct mock_dev *mock_get_dev(u32 index)
 static int mock_ioctl_info(void __user *uarg)
 {
 	struct iommu_sva_rs_mock_info info = {
-		.nr_devs = MOCK_NR_DEVS,
+		.nr_devs = MOCK_NR_TEST_DEVS,
 		.core = IS_ENABLED(CONFIG_IOMMU_SVA_RUST) ?
 			IOMMU_SVA_RS_MOCK_CORE_RUST : IOMMU_SVA_RS_MOCK_CORE_C,
 	};
 	unsigned int i;
 
-	BUILD_BUG_ON(MOCK_NR_DEVS > IOMMU_SVA_RS_MOCK_MAX_DEVS);
-	for (i = 0; i < MOCK_NR_DEVS; i++)
+	BUILD_BUG_ON(MOCK_NR_TEST_DEVS > IOMMU_SVA_RS_MOCK_MAX_DEVS);
+	for (i = 0; i < MOCK_NR_TEST_DEVS; i++)
 		info.pasid_bits[i] = mock->devs[i].pasid_bits;
 	return copy_to_user(uarg, &info, sizeof(info)) ? -EFAULT : 0;
 }
@@ -742,8 +752,9 @@ static int __init iommu_sva_rs_mock_init(void)
 	ret = misc_register(&mock_misc);
 	if (ret)
 		return ret;
-	pr_info("%u mock devices, PASID bits %u/%u/%u\n", MOCK_NR_DEVS,
-		mock_pasid_bits[0], mock_pasid_bits[1], mock_pasid_bits[2]);
+	pr_info("%u mock devices, PASID bits %u/%u/%u/%u\n", MOCK_NR_DEVS,
+		mock_pasid_bits[0], mock_pasid_bits[1], mock_pasid_bits[2],
+		mock_pasid_bits[3]);
 	return 0;
 
 err_sysfs:

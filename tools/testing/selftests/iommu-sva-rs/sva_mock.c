@@ -999,11 +999,14 @@ TEST_F(mock, rust_disable_sva_with_bonds_refused)
 
 /*
  * A device that never sends the last request of its groups: the Rust core
- * keeps a bounded partial list and still answers complete groups.
+ * keeps a bounded partial list, evicting the oldest requests, and still
+ * answers complete groups. A group whose early pages were evicted is
+ * answered for the pages that remain (the device asks again for the rest).
  */
 TEST_F(mock, rust_bounded_partial_list)
 {
-	char *buf = map_pages(1, PROT_READ | PROT_WRITE);
+	char *buf = map_pages(3, PROT_READ | PROT_WRITE);
+	char *early = buf, *flood = buf + page_size, *last = buf + 2 * page_size;
 	__u32 h, pasid;
 	int i, result;
 
@@ -1011,11 +1014,69 @@ TEST_F(mock, rust_bounded_partial_list)
 		SKIP(return, "C core: 6.12's partial list is unbounded");
 	ASSERT_NE(NULL, buf);
 	ASSERT_EQ(0, bind(self->fd, DEV_A, &h, &pasid));
+	/* The first page of group 5, then a flood of other groups */
+	ASSERT_EQ(0, inject(self->fd, DEV_A, pasid, early, W, 5, 0, &result));
 	for (i = 0; i < 100000; i++)
-		ASSERT_EQ(0, inject(self->fd, DEV_A, pasid, buf, R, i % 511, 0,
-				    &result));
-	EXPECT_EQ(RESP_SUCCESS, fault1(self->fd, DEV_A, pasid, buf, R, 511));
+		ASSERT_EQ(0, inject(self->fd, DEV_A, pasid, flood, R,
+				    6 + i % 500, 0, &result));
+	EXPECT_EQ(RESP_SUCCESS, fault1(self->fd, DEV_A, pasid, last, W, 5));
+	EXPECT_TRUE(present(last));
+	/* Evicted long ago: never resolved */
+	EXPECT_FALSE(present(early));
+	EXPECT_FALSE(present(flood));
 	EXPECT_EQ(0, unbind(self->fd, h));
+	munmap(buf, 3 * page_size);
+}
+
+/*
+ * fork() while bound: the child's mm starts without a PASID and gets its
+ * own when it binds; the parent's bond is untouched by the child's life.
+ */
+TEST_F(mock, fork_while_bound)
+{
+	char *buf = map_pages(2, PROT_READ | PROT_WRITE);
+	__u32 h, pasid, child_pasid = 0;
+	int pipefd[2], status;
+	pid_t pid;
+
+	ASSERT_NE(NULL, buf);
+	ASSERT_EQ(0, bind(self->fd, DEV_A, &h, &pasid));
+	ASSERT_EQ(RESP_SUCCESS, fault1(self->fd, DEV_A, pasid, buf, W, 1));
+	buf[0] = 'p';
+	ASSERT_EQ(0, pipe(pipefd));
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (!pid) {
+		int fd = mock_open();
+		__u32 ch, cp = 0;
+
+		/* Fresh page in the child, resolved in the child's mm */
+		if (fd < 0 || bind(fd, DEV_A, &ch, &cp) ||
+		    fault1(fd, DEV_A, cp, buf + page_size, W, 2) != RESP_SUCCESS ||
+		    !present(buf + page_size))
+			_exit(1);
+		buf[page_size] = 'c';
+		if (write(pipefd[1], &cp, sizeof(cp)) != sizeof(cp))
+			_exit(2);
+		_exit(unbind(fd, ch) ? 3 : 0);
+	}
+	close(pipefd[1]);
+	ASSERT_EQ(sizeof(child_pasid), read(pipefd[0], &child_pasid,
+					    sizeof(child_pasid)));
+	close(pipefd[0]);
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	ASSERT_TRUE(WIFEXITED(status));
+	EXPECT_EQ(0, WEXITSTATUS(status));
+	EXPECT_NE(pasid, child_pasid);
+	/* The child's fault did not touch our copy of the page */
+	EXPECT_FALSE(present(buf + page_size));
+	EXPECT_EQ('p', buf[0]);
+	/* Our bond still resolves faults */
+	EXPECT_EQ(RESP_SUCCESS, fault1(self->fd, DEV_A, pasid, buf + page_size,
+				       W, 3));
+	EXPECT_TRUE(present(buf + page_size));
+	EXPECT_EQ(0, unbind(self->fd, h));
+	munmap(buf, 2 * page_size);
 }
 
 TEST_HARNESS_MAIN
