@@ -118,7 +118,8 @@ impl FeatureGuard {
 impl Drop for FeatureGuard {
     fn drop(&mut self) {
         // SAFETY: The feature was enabled on this live device.
-        let ret = unsafe { bindings::iommu_dev_disable_feature(self.dev.as_raw(), self.feat.raw()) };
+        let ret =
+            unsafe { bindings::iommu_dev_disable_feature(self.dev.as_raw(), self.feat.raw()) };
         if ret != 0 {
             crate::pr_warn!("cannot disable IOMMU feature {:?}: {}\n", self.feat, ret);
         }

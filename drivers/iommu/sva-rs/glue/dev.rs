@@ -15,11 +15,11 @@
 //! under live bonds.
 
 use crate::sva::bond::Feature;
-use kernel::ffi::{c_int, c_uint};
 use core::ptr;
 use kernel::alloc::flags::GFP_KERNEL;
 use kernel::bindings;
 use kernel::error::{code::*, Result};
+use kernel::ffi::{c_int, c_uint};
 use kernel::new_mutex;
 use kernel::prelude::*;
 use kernel::sync::{Arc, Mutex};
@@ -217,7 +217,10 @@ pub unsafe extern "C" fn iommu_sva_rs_dev_release(dev: *mut bindings::device) {
 ///
 /// `dev` must point to a live device.
 #[no_mangle]
-pub unsafe extern "C" fn iommu_dev_enable_feature(dev: *mut bindings::device, feat: c_uint) -> c_int {
+pub unsafe extern "C" fn iommu_dev_enable_feature(
+    dev: *mut bindings::device,
+    feat: c_uint,
+) -> c_int {
     // SAFETY: The caller guarantees `dev` is live.
     let Some(enable) = (unsafe { dev_ops(dev) }).and_then(|ops| ops.dev_enable_feat) else {
         return ENODEV.to_errno();
@@ -246,7 +249,10 @@ pub unsafe extern "C" fn iommu_dev_enable_feature(dev: *mut bindings::device, fe
 ///
 /// `dev` must point to a live device.
 #[no_mangle]
-pub unsafe extern "C" fn iommu_dev_disable_feature(dev: *mut bindings::device, feat: c_uint) -> c_int {
+pub unsafe extern "C" fn iommu_dev_disable_feature(
+    dev: *mut bindings::device,
+    feat: c_uint,
+) -> c_int {
     // SAFETY: The caller guarantees `dev` is live.
     let Some(disable) = (unsafe { dev_ops(dev) }).and_then(|ops| ops.dev_disable_feat) else {
         // 6.12 answers -EBUSY here, unlike enable.

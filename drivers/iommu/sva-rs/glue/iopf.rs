@@ -22,11 +22,11 @@ use crate::sva::access::{self, LockMode, VmaAccess, VmaLockedOutcome};
 use crate::sva::iopf::{
     Fault, FaultSink, GroupToken, IopfDevice, Reported, RespCode, Response, SinkFull,
 };
-use kernel::ffi::{c_char, c_int, c_uint};
 use core::ptr;
 use kernel::alloc::flags::GFP_KERNEL;
 use kernel::bindings;
 use kernel::error::code::*;
+use kernel::ffi::{c_char, c_int, c_uint};
 use kernel::new_mutex;
 use kernel::prelude::*;
 use kernel::rbtree::RBTree;
@@ -343,7 +343,10 @@ pub unsafe extern "C" fn iommu_report_device_fault(
                 pr_warn_ratelimited(fault.pasid);
                 // SAFETY: The handler refused the group: we still own it.
                 unsafe {
-                    iopf_group_response(group.cast(), bindings::iommu_page_response_code_IOMMU_PAGE_RESP_FAILURE);
+                    iopf_group_response(
+                        group.cast(),
+                        bindings::iommu_page_response_code_IOMMU_PAGE_RESP_FAILURE,
+                    );
                     iopf_free_group(group.cast());
                 }
             }
@@ -461,7 +464,9 @@ unsafe fn resolve(mm: *mut bindings::mm_struct, f: &Fault) -> RespCode {
             None
         } else {
             // SAFETY: `vma` is valid under the mmap lock.
-            Some(VmaAccess::from_vm_flags(unsafe { (*vma).__bindgen_anon_2.vm_flags } as u64))
+            Some(VmaAccess::from_vm_flags(
+                unsafe { (*vma).__bindgen_anon_2.vm_flags } as u64,
+            ))
         };
         let c = match access::check(f, acc, LockMode::Mmap) {
             Err(_) => RespCode::Invalid,
@@ -489,7 +494,12 @@ unsafe extern "C" fn sva_iopf_work(work: *mut bindings::work_struct) {
     // SAFETY: The work is embedded in a live group; its handle and domain
     // live until the group is answered (the removal paths wait for started
     // groups), and the domain holds the mm.
-    let mm = unsafe { (*(*(*group).attach_handle).domain).__bindgen_anon_1.__bindgen_anon_2.mm };
+    let mm = unsafe {
+        (*(*(*group).attach_handle).domain)
+            .__bindgen_anon_1
+            .__bindgen_anon_2
+            .mm
+    };
     let mut faults = KVec::new();
     // SAFETY: As above; `partials` and `last_fault` are owned by the group.
     unsafe {
@@ -543,7 +553,11 @@ pub(crate) fn flush_pasid(ds: &Arc<DevSva>, pasid: u32) {
             // SAFETY: The device is live while its state is.
             let busy = idev.remove_pasid(Some(pasid), |r| unsafe { respond(ds.dev, &r) });
             // SAFETY: `queue` is live while the device is on it.
-            let wq = if queue.is_null() { ptr::null_mut() } else { unsafe { (*queue).wq } };
+            let wq = if queue.is_null() {
+                ptr::null_mut()
+            } else {
+                unsafe { (*queue).wq }
+            };
             (busy, wq)
         };
         if busy == 0 || wq.is_null() {
@@ -641,7 +655,10 @@ pub unsafe extern "C" fn iopf_queue_add_device(
         return EINVAL.to_errno();
     }
     // SAFETY: The caller guarantees `dev` is live.
-    if unsafe { dev_ops(dev) }.and_then(|o| o.page_response).is_none() {
+    if unsafe { dev_ops(dev) }
+        .and_then(|o| o.page_response)
+        .is_none()
+    {
         return ENODEV.to_errno();
     }
     // SAFETY: As above.
@@ -664,7 +681,10 @@ pub unsafe extern "C" fn iopf_queue_add_device(
         },
     }
     let key = &*ds as *const DevSva as usize;
-    if devs.try_create_and_insert(key, ds.clone(), GFP_KERNEL).is_err() {
+    if devs
+        .try_create_and_insert(key, ds.clone(), GFP_KERNEL)
+        .is_err()
+    {
         return ENOMEM.to_errno();
     }
     st.queue = q;

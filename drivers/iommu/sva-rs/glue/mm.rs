@@ -19,12 +19,12 @@ use crate::sva::bond::{
 };
 use crate::sva::errno::Errno;
 use crate::sva::map::ArrayMap;
-use kernel::ffi::c_void;
 use core::ptr;
 use core::sync::atomic::{AtomicPtr, AtomicU32, Ordering};
 use kernel::alloc::flags::GFP_KERNEL;
 use kernel::bindings;
 use kernel::error::{code::*, Error, Result};
+use kernel::ffi::c_void;
 use kernel::new_mutex;
 use kernel::prelude::*;
 use kernel::sync::{Arc, Mutex};
@@ -115,7 +115,8 @@ impl MmData {
     unsafe fn get_or_create(mm: *mut bindings::mm_struct) -> Result<&'static MmData> {
         // SAFETY: The caller guarantees `mm` is live; `iommu_mm` is only
         // written with this cmpxchg and by `mm_pasid_drop()`.
-        let slot = unsafe { AtomicPtr::from_ptr(ptr::addr_of_mut!((*mm).__bindgen_anon_1.iommu_mm)) };
+        let slot =
+            unsafe { AtomicPtr::from_ptr(ptr::addr_of_mut!((*mm).__bindgen_anon_1.iommu_mm)) };
         let cur = slot.load(Ordering::Acquire);
         if !cur.is_null() {
             // SAFETY: A non-null `iommu_mm` was published by us below and
@@ -580,7 +581,12 @@ pub unsafe extern "C" fn iommu_sva_get_pasid(handle: *mut bindings::iommu_sva) -
 #[no_mangle]
 pub unsafe extern "C" fn mm_pasid_drop(mm: *mut bindings::mm_struct) {
     // SAFETY: The caller guarantees `mm` is valid and unshared.
-    let raw = unsafe { ptr::replace(ptr::addr_of_mut!((*mm).__bindgen_anon_1.iommu_mm), ptr::null_mut()) };
+    let raw = unsafe {
+        ptr::replace(
+            ptr::addr_of_mut!((*mm).__bindgen_anon_1.iommu_mm),
+            ptr::null_mut(),
+        )
+    };
     if raw.is_null() {
         return;
     }
