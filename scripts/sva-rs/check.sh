@@ -126,6 +126,42 @@ for config in "${configs[@]}"; do
 		failed "console judge gave no verdict ($config)"
 	fi
 done
+
+# The same SVA kselftests against the upstream C core: the kernel of
+# VARIANT=c (C SMMUv3 driver, iommu-sva.c, io-pgfault.c) boots once and runs
+# only the binaries that exercise the SVA API; tests of the Rust core's
+# deliberate differences skip there. CHECK_C_CORE=0 leaves this out.
+if [[ $VARIANT == rust && ${CHECK_C_CORE:-1} == 1 ]]; then
+	consolelog=$BUILD/console-c-core-check.log
+	# build/out-c, or next to an overridden KOUT so a second tree stays apart
+	c_kout=$BUILD/out-c
+	[[ $KOUT == "$BUILD/out-rust" ]] || c_kout=$KOUT-c
+	start=$EPOCHREALTIME
+	if ! VARIANT=c KOUT=$c_kout bash "$TOP/scripts/sva-rs/config.sh" ||
+		! VARIANT=c KOUT=$c_kout bash "$TOP/scripts/sva-rs/build-kernel.sh"; then
+		failed "kernel build (c, for the C-core SVA kselftests)"
+	elif ! VARIANT=c KOUT=$c_kout CONSOLE_LOG=$consolelog BOOT_ARGS=sva_rs.only=sva_mock,sva_client \
+		bash "$TOP/scripts/sva-rs/boot.sh" check strict; then
+		failed "booting the C-core kernel"
+	elif [[ -x $judge ]]; then
+		timings+=("c-core $(awk -v a="$start" -v b="$EPOCHREALTIME" 'BEGIN { printf "%.1f", b - a }') s")
+		out=$("$judge" "$consolelog")
+		echo "$out" | sed "s/^judge:/judge (C core):/"
+		for bin in sva_mock sva_client; do
+			grep -aq "^SVA-RS-KSELFTEST-END $bin rc=" "$consolelog" ||
+				failed "C core: kselftest $bin did not run; see ${consolelog#"$TOP"/}"
+		done
+		if [[ $(tail -n1 <<<"$out") =~ ^judge:\ ([0-9]+)\ passed,\ ([0-9]+)\ failed,\ ([0-9]+)\ skipped ]]; then
+			pass=$((pass + BASH_REMATCH[1]))
+			fail=$((fail + BASH_REMATCH[2]))
+			skip=$((skip + BASH_REMATCH[3]))
+			((BASH_REMATCH[2] == 0)) || failures+=("${BASH_REMATCH[2]} test(s) or kernel error(s) with the C core; see ${consolelog#"$TOP"/}")
+		else
+			failed "console judge gave no verdict (C core)"
+		fi
+	fi
+fi
+
 printf -v t '%s; ' "${timings[@]}"
 log "boot times: ${t%; }"
 summary
