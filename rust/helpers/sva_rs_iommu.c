@@ -81,6 +81,11 @@ void rust_helper_mmap_read_lock(struct mm_struct *mm)
 	mmap_read_lock(mm);
 }
 
+bool rust_helper_mmap_read_trylock(struct mm_struct *mm)
+{
+	return mmap_read_trylock(mm);
+}
+
 void rust_helper_mmap_read_unlock(struct mm_struct *mm)
 {
 	mmap_read_unlock(mm);

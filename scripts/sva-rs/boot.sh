@@ -37,7 +37,8 @@ image=$KOUT/arch/arm64/boot/Image
 
 case $config in
 strict) iommu_args="iommu.passthrough=0 iommu.strict=1" ;;
-lazy) iommu_args="iommu.passthrough=0 iommu.strict=0" ;;
+# The lazy boot also sends every SVA fault through the fault workqueue.
+lazy) iommu_args="iommu.passthrough=0 iommu.strict=0 sva_rs.inline_faults=0" ;;
 passthrough) iommu_args="iommu.passthrough=1" ;;
 *) die "unknown boot configuration '$config' (strict, lazy or passthrough)" ;;
 esac

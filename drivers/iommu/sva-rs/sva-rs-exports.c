@@ -10,6 +10,18 @@
 
 #include <linux/export.h>
 #include <linux/iommu.h>
+#include <linux/moduleparam.h>
+
+#undef MODULE_PARAM_PREFIX
+#define MODULE_PARAM_PREFIX "sva_rs."
+
+/*
+ * sva_rs.inline_faults=0 sends every SVA page fault to the fault workqueue
+ * instead of first trying to resolve it in the reporter's context; make
+ * check uses it so both paths run. Read by glue/iopf.rs.
+ */
+bool sva_rs_inline_faults = true;
+module_param_named(inline_faults, sva_rs_inline_faults, bool, 0644);
 
 EXPORT_SYMBOL_GPL(iommu_dev_enable_feature);
 EXPORT_SYMBOL_GPL(iommu_dev_disable_feature);

@@ -17,6 +17,8 @@ for arg in $(cat /proc/cmdline); do
 	esac
 done
 echo "SVA-RS-CONFIG $config"
+f=/sys/module/sva_rs/parameters/inline_faults
+[ -r $f ] && echo "SVA core: inline_faults=$(cat $f)"
 for g in /sys/kernel/iommu_groups/*; do
 	[ -d "$g" ] || continue
 	echo "iommu group ${g##*/} ($(cat "$g/type" 2>/dev/null)): $(ls "$g/devices" | tr '\n' ' ')"

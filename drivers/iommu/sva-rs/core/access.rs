@@ -59,6 +59,9 @@ use crate::sva::iopf::{Fault, RespCode, PERM_EXEC, PERM_PRIV, PERM_READ, PERM_WR
 pub const FAULT_FLAG_WRITE: u32 = 1 << 0;
 /// `FAULT_FLAG_ALLOW_RETRY`.
 pub const FAULT_FLAG_ALLOW_RETRY: u32 = 1 << 2;
+/// `FAULT_FLAG_RETRY_NOWAIT`: return `VM_FAULT_RETRY` with the mmap lock
+/// still held instead of sleeping on I/O.
+pub const FAULT_FLAG_RETRY_NOWAIT: u32 = 1 << 3;
 /// `FAULT_FLAG_USER`.
 pub const FAULT_FLAG_USER: u32 = 1 << 6;
 /// `FAULT_FLAG_REMOTE`.
@@ -227,6 +230,43 @@ pub fn after_vma_locked_fault(ret: u32) -> VmaLockedOutcome {
     }
     VmaLockedOutcome::Done {
         code: status_from_vm_fault(ret),
+        unlock: ret & VM_FAULT_COMPLETED == 0,
+    }
+}
+
+/// The `handle_mm_fault()` flags for an attempt that must not sleep on
+/// I/O, under `mmap_read_trylock()`: a fault that would wait for a page
+/// to be read returns `VM_FAULT_RETRY` instead, with the mmap lock still
+/// held. (6.12 refuses `FAULT_FLAG_RETRY_NOWAIT` with the per-VMA lock.)
+pub fn nowait_fault_flags(perm: u32) -> u32 {
+    fault_flags(perm, LockMode::Mmap) | FAULT_FLAG_ALLOW_RETRY | FAULT_FLAG_RETRY_NOWAIT
+}
+
+/// What to do after a [`nowait_fault_flags`] attempt.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum NowaitOutcome {
+    /// The request is resolved with `code`. `unlock`: the glue still holds
+    /// the mmap lock and must release it.
+    Done {
+        /// The request's status.
+        code: RespCode,
+        /// The mmap lock is still held.
+        unlock: bool,
+    },
+    /// The fault needs to sleep: release the mmap lock (still held) and
+    /// resolve the request where sleeping is fine (the fault workqueue).
+    Defer,
+}
+
+/// Interprets a `handle_mm_fault()` result obtained with
+/// [`nowait_fault_flags`].
+pub fn after_nowait_fault(ret: u32) -> NowaitOutcome {
+    if ret & VM_FAULT_RETRY != 0 {
+        return NowaitOutcome::Defer;
+    }
+    NowaitOutcome::Done {
+        code: status_from_vm_fault(ret),
+        // VM_FAULT_COMPLETED: the fault released the lock itself.
         unlock: ret & VM_FAULT_COMPLETED == 0,
     }
 }

@@ -18,7 +18,7 @@
 //! no handler can use a freed attach handle, domain or mm.
 
 use crate::dev::{dev_ops, DevSva};
-use crate::sva::access::{self, LockMode, VmaAccess, VmaLockedOutcome};
+use crate::sva::access::{self, GroupStatus, LockMode, NowaitOutcome, VmaAccess, VmaLockedOutcome};
 use crate::sva::iopf::{
     Fault, FaultSink, GroupToken, IopfDevice, Reported, RespCode, Response, SinkFull,
 };
@@ -486,35 +486,112 @@ unsafe fn resolve(mm: *mut bindings::mm_struct, f: &Fault) -> RespCode {
     code
 }
 
-/// The SVA domains' work item: resolve each request, answer, free.
-unsafe extern "C" fn sva_iopf_work(work: *mut bindings::work_struct) {
-    let off = core::mem::offset_of!(bindings::iopf_group, work);
-    let group = (work as *mut u8).wrapping_sub(off) as *mut bindings::iopf_group;
-    let g = group as *mut Group;
-    // SAFETY: The work is embedded in a live group; its handle and domain
-    // live until the group is answered (the removal paths wait for started
-    // groups), and the domain holds the mm.
-    let mm = unsafe {
+extern "C" {
+    /// `sva_rs.inline_faults` (`sva-rs-exports.c`).
+    static sva_rs_inline_faults: bool;
+}
+
+/// The requests of a group, in order: the partial ones, then the last.
+///
+/// # Safety
+///
+/// `g` must be a live group, not freed while the iterator is used.
+unsafe fn group_faults<'a>(g: *const Group) -> impl Iterator<Item = Fault> + 'a {
+    // SAFETY: The caller keeps the group alive for `'a`.
+    let g = unsafe { &*g };
+    Iterator::chain(
+        g.partials.iter().map(|p| fault_from_c(&p.fault)),
+        core::iter::once(fault_from_c(&g.c.last_fault.fault)),
+    )
+}
+
+/// The mm of a started group's SVA domain.
+///
+/// # Safety
+///
+/// `group` must be a live, started group of an SVA domain; the handle and
+/// domain live until the group is answered (removals wait for started
+/// groups), and the domain holds the mm.
+unsafe fn group_mm(group: *mut bindings::iopf_group) -> *mut bindings::mm_struct {
+    // SAFETY: Guaranteed by the caller.
+    unsafe {
         (*(*(*group).attach_handle).domain)
             .__bindgen_anon_1
             .__bindgen_anon_2
             .mm
-    };
-    let mut faults = KVec::new();
-    // SAFETY: As above; `partials` and `last_fault` are owned by the group.
-    unsafe {
-        for p in (*g).partials.iter() {
-            let _ = faults.push(fault_from_c(&p.fault), GFP_KERNEL);
-        }
-        let _ = faults.push(fault_from_c(&(*group).last_fault.fault), GFP_KERNEL);
     }
-    // SAFETY: As above.
-    let expected = unsafe { (*g).partials.len() } + 1;
-    let code = if faults.len() == expected {
-        // SAFETY: `mm` is held by the domain.
-        access::resolve_group(faults.iter(), |f| unsafe { resolve(mm, f) })
+}
+
+/// Tries to resolve one request without sleeping on I/O, under
+/// `mmap_read_trylock()`. `None`: it must be resolved by the work item.
+///
+/// # Safety
+///
+/// `mm` must be kept from being freed (`mmgrab()`) by the caller.
+unsafe fn resolve_nowait(mm: *mut bindings::mm_struct, f: &Fault) -> Option<RespCode> {
+    if !f.pasid_valid() {
+        return Some(RespCode::Invalid);
+    }
+    // SAFETY: The caller keeps `mm` allocated.
+    if !unsafe { bindings::mmget_not_zero(mm) } {
+        return Some(RespCode::Invalid);
+    }
+    let addr = f.addr as usize;
+    // SAFETY: We hold a user reference to `mm`.
+    let code = if unsafe { bindings::mmap_read_trylock(mm) } {
+        // SAFETY: The mmap lock is held.
+        let vma = unsafe { bindings::vma_lookup(mm, addr as _) };
+        let acc = if vma.is_null() {
+            None
+        } else {
+            // SAFETY: `vma` is valid under the mmap lock.
+            Some(VmaAccess::from_vm_flags(
+                unsafe { (*vma).__bindgen_anon_2.vm_flags } as u64,
+            ))
+        };
+        let (code, unlock) = match access::check(f, acc, LockMode::Mmap) {
+            Err(_) => (Some(RespCode::Invalid), true),
+            Ok(_) => {
+                let fl = access::nowait_fault_flags(f.perm);
+                // SAFETY: `vma` covers `addr` under the mmap lock. With
+                // RETRY_NOWAIT the lock is kept on VM_FAULT_RETRY.
+                let ret = unsafe { bindings::handle_mm_fault(vma, addr as _, fl, ptr::null_mut()) };
+                match access::after_nowait_fault(ret) {
+                    NowaitOutcome::Done { code, unlock } => (Some(code), unlock),
+                    NowaitOutcome::Defer => (None, true),
+                }
+            }
+        };
+        if unlock {
+            // SAFETY: Locked above and still held.
+            unsafe { bindings::mmap_read_unlock(mm) };
+        }
+        code
     } else {
-        RespCode::Failure
+        None
+    };
+    // SAFETY: Taken above. The async variant never tears the mm down in
+    // the reporter's context.
+    unsafe { bindings::mmput_async(mm) };
+    code
+}
+
+/// The SVA domains' work item: resolve each request, answer, free.
+unsafe extern "C" fn sva_iopf_work(work: *mut bindings::work_struct) {
+    let off = core::mem::offset_of!(bindings::iopf_group, work);
+    let group = (work as *mut u8).wrapping_sub(off) as *mut bindings::iopf_group;
+    // SAFETY: The work is embedded in a live, started SVA group.
+    let mm = unsafe { group_mm(group) };
+    // SAFETY: The group lives until freed below; `mm` is held by the domain.
+    let code = unsafe {
+        let mut status = GroupStatus::new();
+        for f in group_faults(group as *const Group) {
+            if !status.should_continue() {
+                break;
+            }
+            status.record(resolve(mm, &f));
+        }
+        status.code()
     };
     // SAFETY: We own the group.
     unsafe {
@@ -523,13 +600,47 @@ unsafe extern "C" fn sva_iopf_work(work: *mut bindings::work_struct) {
     }
 }
 
-/// `iopf_handler` of SVA domains: queue the group's work.
+/// `iopf_handler` of SVA domains.
+///
+/// Faults that need no I/O (first touch of anonymous memory, pages in the
+/// page cache) are resolved at once in the reporter's context, which saves
+/// a workqueue round trip on the common path; anything that would sleep on
+/// I/O, or finds the mmap lock contended, goes to the queue's workqueue
+/// (requests already resolved are then simply found present).
 ///
 /// # Safety
 ///
-/// `group` must be a live group from [`iommu_report_device_fault`].
+/// `group` must be a live, started group from [`iommu_report_device_fault`]
+/// whose domain is an SVA domain.
 pub(crate) unsafe extern "C" fn sva_iopf_handler(group: *mut bindings::iopf_group) -> c_int {
     let g = group as *mut Group;
+    // SAFETY: The caller guarantees the group is live and started.
+    let mm = unsafe { group_mm(group) };
+    let mut status = GroupStatus::new();
+    // SAFETY: A `bool` kernel parameter; a racy read only picks a path.
+    let mut deferred = !unsafe { ptr::read_volatile(ptr::addr_of!(sva_rs_inline_faults)) };
+    // SAFETY: As above; `mm` is held by the domain.
+    for f in unsafe { group_faults(g) } {
+        if deferred || !status.should_continue() {
+            break;
+        }
+        // SAFETY: As above.
+        match unsafe { resolve_nowait(mm, &f) } {
+            Some(code) => status.record(code),
+            None => {
+                deferred = true;
+                break;
+            }
+        }
+    }
+    if !deferred {
+        // SAFETY: The handler owns the group once called.
+        unsafe {
+            iopf_group_response(group, status.code().raw());
+            iopf_free_group(group);
+        }
+        return 0;
+    }
     // SAFETY: The caller guarantees the group is live.
     unsafe {
         bindings::sva_rs_init_work(&mut (*group).work, Some(sva_iopf_work));

@@ -200,3 +200,37 @@ proptest! {
         prop_assert_eq!(v.allows(&need), want);
     }
 }
+
+#[test]
+fn nowait_attempts() {
+    // 6.12 values: ALLOW_RETRY 1 << 2, RETRY_NOWAIT 1 << 3, never the
+    // per-VMA lock flag (6.12 rejects it with RETRY_NOWAIT).
+    let f = nowait_fault_flags(PERM_READ | PERM_WRITE);
+    assert_eq!(f, 0x1 | 0x4 | 0x8 | 0x40 | 0x80);
+    assert_eq!(nowait_fault_flags(PERM_READ) & FAULT_FLAG_VMA_LOCK, 0);
+    assert_eq!(after_nowait_fault(VM_FAULT_RETRY), NowaitOutcome::Defer);
+    assert_eq!(
+        after_nowait_fault(VM_FAULT_RETRY | VM_FAULT_SIGBUS),
+        NowaitOutcome::Defer
+    );
+    assert_eq!(
+        after_nowait_fault(0),
+        NowaitOutcome::Done { code: RespCode::Success, unlock: true }
+    );
+    assert_eq!(
+        after_nowait_fault(VM_FAULT_MAJOR),
+        NowaitOutcome::Done { code: RespCode::Success, unlock: true }
+    );
+    assert_eq!(
+        after_nowait_fault(VM_FAULT_COMPLETED),
+        NowaitOutcome::Done { code: RespCode::Success, unlock: false }
+    );
+    assert_eq!(
+        after_nowait_fault(VM_FAULT_SIGSEGV),
+        NowaitOutcome::Done { code: RespCode::Invalid, unlock: true }
+    );
+    assert_eq!(
+        after_nowait_fault(VM_FAULT_OOM),
+        NowaitOutcome::Done { code: RespCode::Invalid, unlock: true }
+    );
+}
