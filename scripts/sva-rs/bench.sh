@@ -67,6 +67,7 @@ function note(m, ratio,    d, s, t) {
 		s = s sprintf("; target >= %.2f %s", t, ratio * d >= t * d ? "met" : "NOT met")
 	}
 	if (m == "cpu_fault_per_s") s = s "; the floor: a CPU fault, no SVA code"
+	if (m ~ /^iopf_wq_/) s = s "; both through the workqueue (rust: sva_rs.inline_faults=0)"
 	return s
 }
 function row(m, var, cols) { printf "%-26s %-7s %s\n", m, var, cols }

@@ -44,4 +44,21 @@ done
 # IOMMU: I/O page fault round trips with 1 and 2 threads, bind+unbind pairs,
 # and first-touch CPU faults as the floor; 3 s each. A failure is reported
 # here and the boot still reaches its end marker.
-timeout 60 sva_bench -t 3 || echo "sva_bench failed (exit status $?)"
+timeout 60 sva_bench -t 3 >/tmp/sva_bench.txt 2>&1 ||
+	echo "sva_bench failed (exit status $?)"
+cat /tmp/sva_bench.txt
+
+# The same fault round trips through the fault workqueue only, the path
+# the C core always takes: the Rust core again with sva_rs.inline_faults=0;
+# the C core's numbers above, renamed so that the summary pairs them.
+inline=/sys/module/sva_rs/parameters/inline_faults
+wq=/tmp/sva_bench.txt
+if [ -w $inline ]; then
+	echo N >$inline
+	wq=/tmp/sva_bench_wq.txt
+	timeout 60 sva_bench -t 2 >$wq 2>&1 ||
+		echo "sva_bench (workqueue only) failed (exit status $?)"
+	echo Y >$inline
+fi
+grep '^SVA-RS-BENCH iopf_rt_' $wq | sed 's/^SVA-RS-BENCH iopf_rt_/SVA-RS-BENCH iopf_wq_rt_/'
+
