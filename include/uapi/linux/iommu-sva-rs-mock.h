@@ -141,11 +141,15 @@ struct iommu_sva_rs_mock_response {
 
 /**
  * struct iommu_sva_rs_mock_dev_op - IOMMU_SVA_RS_MOCK_RESET_RESPONSES,
- *				     IOMMU_SVA_RS_MOCK_PASID_STATE
+ *				     IOMMU_SVA_RS_MOCK_PASID_STATE,
+ *				     IOMMU_SVA_RS_MOCK_DISCARD_PARTIAL
  * @dev: mock device index
  * @pasid: (PASID_STATE) the PASID to look up
  * @value: (out) RESET_RESPONSES: responses dropped;
- *	   PASID_STATE: 1 if a domain is set on @pasid of the mock device
+ *	   PASID_STATE: 1 if a domain is set on @pasid of the mock device;
+ *	   DISCARD_PARTIAL: 0 (the mock IOMMU's fault queue overflowed: every
+ *	   partial page request of its devices is dropped, as a driver does
+ *	   with iopf_queue_discard_partial())
  */
 struct iommu_sva_rs_mock_dev_op {
 	__u32 dev;
@@ -174,5 +178,8 @@ struct iommu_sva_rs_mock_dev_op {
 	_IOWR(IOMMU_SVA_RS_MOCK_TYPE, 0x08, struct iommu_sva_rs_mock_dev_op)
 #define IOMMU_SVA_RS_MOCK_PASID_STATE \
 	_IOWR(IOMMU_SVA_RS_MOCK_TYPE, 0x09, struct iommu_sva_rs_mock_dev_op)
+
+#define IOMMU_SVA_RS_MOCK_DISCARD_PARTIAL \
+	_IOWR(IOMMU_SVA_RS_MOCK_TYPE, 0x0a, struct iommu_sva_rs_mock_dev_op)
 
 #endif /* _UAPI_LINUX_IOMMU_SVA_RS_MOCK_H */

@@ -194,6 +194,11 @@ impl<E: MmExit> ExitNotifier<E> {
         ..pin_default_ops()
     };
 
+    /// The mm's `release` notification.
+    ///
+    /// # Safety
+    ///
+    /// `mn` must be the `mn` field of a live, registered `ExitNotifier<E>`.
     unsafe extern "C" fn release(mn: *mut bindings::mmu_notifier, _mm: *mut bindings::mm_struct) {
         let this = mn.cast::<Self>();
         // SAFETY: `mn` is the first field of a live `ExitNotifier<E>`: it is

@@ -185,9 +185,7 @@ unsafe fn find_handler(dev: *mut bindings::device, f: &Fault) -> Option<usize> {
         None => get(bindings::IOMMU_NO_PASID, 0)?,
     };
     // SAFETY: An installed handle has a live domain.
-    if unsafe { (*(*handle).domain).iopf_handler }.is_none() {
-        return None;
-    }
+    unsafe { (*(*handle).domain).iopf_handler }?;
     Some(handle as usize)
 }
 
@@ -577,6 +575,11 @@ unsafe fn resolve_nowait(mm: *mut bindings::mm_struct, f: &Fault) -> Option<Resp
 }
 
 /// The SVA domains' work item: resolve each request, answer, free.
+///
+/// # Safety
+///
+/// `work` must be the `work` of a live, started SVA group, which this
+/// function answers and frees.
 unsafe extern "C" fn sva_iopf_work(work: *mut bindings::work_struct) {
     let off = core::mem::offset_of!(bindings::iopf_group, work);
     let group = (work as *mut u8).wrapping_sub(off) as *mut bindings::iopf_group;
@@ -663,10 +666,10 @@ pub(crate) fn flush_pasid(ds: &Arc<DevSva>, pasid: u32) {
             };
             // SAFETY: The device is live while its state is.
             let busy = idev.remove_pasid(Some(pasid), |r| unsafe { respond(ds.dev, &r) });
-            // SAFETY: `queue` is live while the device is on it.
             let wq = if queue.is_null() {
                 ptr::null_mut()
             } else {
+                // SAFETY: `queue` is live while the device is on it.
                 unsafe { (*queue).wq }
             };
             (busy, wq)
@@ -713,7 +716,7 @@ pub unsafe extern "C" fn iopf_queue_alloc(name: *const c_char) -> *mut bindings:
 /// Takes `ds` off `q`, answering its pending groups `INVALID`.
 fn remove_locked(q: &IopfQueue, devs: &mut DevList, ds: &Arc<DevSva>) {
     let mut st = ds.iopf.lock();
-    if st.queue != q as *const IopfQueue {
+    if !ptr::eq(st.queue, q) {
         pr_warn!("iopf_queue_remove_device: device not on this queue\n");
         return;
     }

@@ -550,6 +550,7 @@ static int mock_ioctl_dev_op(void __user *uarg, unsigned int cmd)
 	struct mock_dev *mdev;
 	unsigned long flags;
 	unsigned int i;
+	int ret;
 
 	if (copy_from_user(&arg, uarg, sizeof(arg)))
 		return -EFAULT;
@@ -559,7 +560,16 @@ static int mock_ioctl_dev_op(void __user *uarg, unsigned int cmd)
 	if (!mdev)
 		return -EINVAL;
 
-	if (cmd == IOMMU_SVA_RS_MOCK_RESET_RESPONSES) {
+	if (cmd == IOMMU_SVA_RS_MOCK_DISCARD_PARTIAL) {
+		if (arg.pasid)
+			return -EINVAL;
+		/* A queue overflow: no request of this device is in flight */
+		mutex_lock(&mdev->lock);
+		ret = iopf_queue_discard_partial(mock->iopf_queue);
+		mutex_unlock(&mdev->lock);
+		if (ret)
+			return ret;
+	} else if (cmd == IOMMU_SVA_RS_MOCK_RESET_RESPONSES) {
 		if (arg.pasid)
 			return -EINVAL;
 		spin_lock_irqsave(&mdev->resp_lock, flags);
@@ -601,6 +611,7 @@ static long mock_fops_ioctl(struct file *file, unsigned int cmd,
 		return mock_ioctl_wait_response(uarg);
 	case IOMMU_SVA_RS_MOCK_RESET_RESPONSES:
 	case IOMMU_SVA_RS_MOCK_PASID_STATE:
+	case IOMMU_SVA_RS_MOCK_DISCARD_PARTIAL:
 		return mock_ioctl_dev_op(uarg, cmd);
 	default:
 		return -ENOTTY;

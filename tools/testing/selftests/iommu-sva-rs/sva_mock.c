@@ -972,6 +972,34 @@ TEST_F(mock, ioctl_garbage)
 	EXPECT_EQ(0, unbind(fd, h));
 }
 
+/*
+ * A hardware fault queue overflow (iopf_queue_discard_partial()) drops the
+ * partial requests: a group completed afterwards holds only the requests
+ * that came after the overflow.
+ */
+TEST_F(mock, discard_partial_on_overflow)
+{
+	struct iommu_sva_rs_mock_dev_op op = { .dev = DEV_A };
+	char *buf = map_pages(2, PROT_READ | PROT_WRITE);
+	__u32 h, pasid;
+	int result;
+
+	ASSERT_NE(NULL, buf);
+	ASSERT_EQ(0, bind(self->fd, DEV_A, &h, &pasid));
+	ASSERT_EQ(0, inject(self->fd, DEV_A, pasid, buf, W, 7, 0, &result));
+	ASSERT_EQ(0, xioctl(self->fd, IOMMU_SVA_RS_MOCK_DISCARD_PARTIAL, &op));
+	EXPECT_EQ(RESP_SUCCESS, fault1(self->fd, DEV_A, pasid, buf + page_size,
+				       W, 7));
+	EXPECT_TRUE(present(buf + page_size));
+	EXPECT_FALSE(present(buf));
+	/* Garbage is refused */
+	op.pasid = 1;
+	EXPECT_EQ(-EINVAL, xioctl(self->fd, IOMMU_SVA_RS_MOCK_DISCARD_PARTIAL,
+				  &op));
+	EXPECT_EQ(0, unbind(self->fd, h));
+	munmap(buf, 2 * page_size);
+}
+
 /* The Rust core's deliberate differences from 6.12 (skip on the C core) */
 
 TEST_F(mock, rust_bind_requires_sva)
