@@ -382,11 +382,14 @@ enum DevState {
 ///   have.
 /// - When `Removed`, no slot is `Queued` or `Running` and the partial list
 ///   is empty.
+/// - `used` is the number of slots that are not `Free`, so that removals
+///   of an idle device cost nothing.
 pub struct IopfDevice<R, const P: usize, const G: usize> {
     state: DevState,
     partial: [Fault; P],
     partial_len: usize,
     slots: [(u32, SlotState<R>); G],
+    used: usize,
 }
 
 impl<R: Copy, const P: usize, const G: usize> Default for IopfDevice<R, P, G> {
@@ -403,6 +406,7 @@ impl<R: Copy, const P: usize, const G: usize> IopfDevice<R, P, G> {
             partial: [Fault::default(); P],
             partial_len: 0,
             slots: [(0, SlotState::Free); G],
+            used: 0,
         }
     }
 
@@ -426,13 +430,16 @@ impl<R: Copy, const P: usize, const G: usize> IopfDevice<R, P, G> {
 
     /// No group slot is in use: nothing can refer to the device any more.
     pub fn is_quiescent(&self) -> bool {
-        self.slots.iter().all(|(_, s)| matches!(s, SlotState::Free))
+        self.used == 0
     }
 
     /// Number of handlers that started for `pasid`'s groups before a
     /// removal answered them and have not completed yet. The glue waits for
     /// this to reach zero before freeing what the handlers use.
     pub fn busy(&self, pasid: Option<u32>) -> usize {
+        if self.used == 0 {
+            return 0;
+        }
         self.slots
             .iter()
             .filter(|(_, s)| matches!(s, SlotState::Orphaned { pasid: p } if *p == pasid))
@@ -501,6 +508,7 @@ impl<R: Copy, const P: usize, const G: usize> IopfDevice<R, P, G> {
             last: *fault,
             route,
         };
+        self.used += 1;
         Ok(Reported::Dispatched {
             token: GroupToken { slot: index, gen },
             route,
@@ -546,6 +554,7 @@ impl<R: Copy, const P: usize, const G: usize> IopfDevice<R, P, G> {
         };
         slot.0 = slot.0.wrapping_add(1);
         slot.1 = SlotState::Free;
+        self.used -= 1;
         Ok(response)
     }
 
@@ -570,8 +579,13 @@ impl<R: Copy, const P: usize, const G: usize> IopfDevice<R, P, G> {
         mut respond: F,
     ) -> usize {
         self.retain_partials(|f| f.pasid() != pasid);
+        if self.used == 0 {
+            return 0;
+        }
         for slot in self.slots.iter_mut() {
-            Self::answer_slot(slot, Some(pasid), &mut respond);
+            if Self::answer_slot(slot, Some(pasid), &mut respond) {
+                self.used -= 1;
+            }
         }
         self.busy(pasid)
     }
@@ -585,12 +599,11 @@ impl<R: Copy, const P: usize, const G: usize> IopfDevice<R, P, G> {
         self.state = DevState::Removed;
         self.partial_len = 0;
         for slot in self.slots.iter_mut() {
-            Self::answer_slot(slot, None, &mut respond);
+            if Self::answer_slot(slot, None, &mut respond) {
+                self.used -= 1;
+            }
         }
-        self.slots
-            .iter()
-            .filter(|(_, s)| !matches!(s, SlotState::Free))
-            .count()
+        self.used
     }
 
     /// Accepts requests again after [`IopfDevice::remove_device`] (the
@@ -601,28 +614,30 @@ impl<R: Copy, const P: usize, const G: usize> IopfDevice<R, P, G> {
     }
 
     /// Answers a pending slot whose PASID matches `only` (any slot when
-    /// `only` is `None`).
+    /// `only` is `None`). Returns whether the slot became free.
     fn answer_slot<F: FnMut(Response)>(
         slot: &mut (u32, SlotState<R>),
         only: Option<Option<u32>>,
         respond: &mut F,
-    ) {
+    ) -> bool {
         let (last, running) = match slot.1 {
             SlotState::Queued { last, .. } => (last, false),
             SlotState::Running { last, .. } => (last, true),
-            SlotState::Free | SlotState::Orphaned { .. } => return,
+            SlotState::Free | SlotState::Orphaned { .. } => return false,
         };
         if only.is_some_and(|p| p != last.pasid()) {
-            return;
+            return false;
         }
         respond(Response::new(RespCode::Invalid, &last));
         if running {
             slot.1 = SlotState::Orphaned {
                 pasid: last.pasid(),
             };
+            false
         } else {
             slot.0 = slot.0.wrapping_add(1);
             slot.1 = SlotState::Free;
+            true
         }
     }
 

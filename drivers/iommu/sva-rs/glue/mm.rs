@@ -7,8 +7,8 @@
 //! reading the PASID where it expects it. Behind it, a [`SvaCore`] of its
 //! own tracks that mm's PASID, bonds and SVA domains under the mm's mutex:
 //! binds of different mms never wait for each other. Devices enter an mm's
-//! core when first bound to it and leave it with their last unbind; the
-//! feature state itself is per device ([`crate::dev`]).
+//! core when first bound to it and stay (so rebinding is cheap) until the
+//! mm goes; the feature state itself is per device ([`crate::dev`]).
 
 use crate::dev::DevSva;
 use crate::maps::TreeMap;
@@ -343,7 +343,8 @@ fn iommu_id(iommus: &mut KVec<usize>, iommu: usize) -> Result<IommuId> {
     Ok(IommuId((iommus.len() - 1) as u32))
 }
 
-/// Forgets a device that has no bond left in an mm's core.
+/// Forgets a device that has no bond left in an mm's core (a device that
+/// went away and whose address now names another).
 fn prune_device(core: &mut MmCore, dev: DevId) {
     if core.device(dev).is_some_and(|d| d.bonds() == 0) {
         let mut nop = NoActions;
@@ -397,16 +398,21 @@ unsafe fn bind(
     let devid = DevId(dev as u64);
     let mmid = MmId(mm as u64);
 
+    // A device stays in the mm's core after its last unbind, so that
+    // binding it again does not redo the bookkeeping; its registration is
+    // refreshed if the device behind this address changed.
+    // SAFETY: `dev` has an IOMMU (it has SVA enabled).
+    let param = unsafe { &*crate::dev::dev_param(dev) };
+    let info = DeviceInfo {
+        iommu: iommu_id(iommus, param.iommu_dev as usize)?,
+        max_pasids: param.max_pasids,
+        iopf_capable: false,
+        sva_capable: true,
+    };
+    if core.device(devid).is_some_and(|d| *d.info() != info) {
+        prune_device(core, devid);
+    }
     if core.device(devid).is_none() {
-        // SAFETY: `dev` has an IOMMU (it has SVA enabled).
-        let param = unsafe { &*crate::dev::dev_param(dev) };
-        let iommu = iommu_id(iommus, param.iommu_dev as usize)?;
-        let info = DeviceInfo {
-            iommu,
-            max_pasids: param.max_pasids,
-            iopf_capable: false,
-            sva_capable: true,
-        };
         core.add_device(devid, info).map_err(err)?;
         let mut nop = NoActions;
         if let Err(e) = core.run(&mut nop, |c| c.enable_feature(devid, Feature::Sva)) {
@@ -425,14 +431,8 @@ unsafe fn bind(
     let res = core.run(&mut exec, |c| c.bind(devid, mmid));
     let bond = match res {
         Ok(Outcome::Bound(bond)) => bond,
-        Ok(_) => {
-            prune_device(core, devid);
-            return Err(EINVAL);
-        }
-        Err(e) => {
-            prune_device(core, devid);
-            return Err(err(e));
-        }
+        Ok(_) => return Err(EINVAL),
+        Err(e) => return Err(err(e)),
     };
     if let Some(h) = exec.new_handle.take() {
         let mut h = h;
@@ -455,7 +455,6 @@ unsafe fn bind(
                 ds: &ds,
             };
             let _ = core.run(&mut exec, |c| c.unbind(&bond));
-            prune_device(core, devid);
             // SAFETY: Detached by the unbind; nobody else has it.
             drop(unsafe { KBox::from_raw(raw) });
             return Err(ENOMEM);
@@ -541,7 +540,6 @@ unsafe fn unbind_locked(raw: *mut SvaHandle, bond: Bond, dev: *mut bindings::dev
         Ok(Outcome::Unbound { detached: true, .. }) => {
             use crate::sva::map::Map;
             handles.remove(&bond.dev());
-            prune_device(core, bond.dev());
             feat.bonds = feat.bonds.saturating_sub(1);
             drop(guard);
             drop(feat);
