@@ -25,11 +25,12 @@
 //!    on that device;
 //! 2. an mm's mutex (`MmData::inner`): bind and unbind of that mm;
 //! 3. an IOPF queue's device list mutex;
-//! 4. a device's fault mutex (`DevSva::iopf`): report, response, removal;
-//! 5. `dev->iommu->lock`, only to publish or look up the device state.
+//! 4. a device's fault mutex (`DevSva::iopf`): report, response, removal.
 //!
-//! Fault handlers run on the queue's workqueue and take only 4 and the
-//! mm's own locks, so waiting for them with 1 or 2 held cannot deadlock.
+//! `dev->iommu->lock` is only taken alone, briefly, to publish or look up
+//! the device state. Fault handlers (on the queue's workqueue, or inline in
+//! a reporter's context for anonymous memory) take only 4 and the mm's own
+//! locks, so unbind can wait for them with 1 and 2 held.
 
 #[path = "core/mod.rs"]
 pub mod sva;

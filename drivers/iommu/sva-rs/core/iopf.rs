@@ -355,6 +355,7 @@ enum SlotState<R> {
     /// is held until the handler completes.
     Orphaned {
         pasid: Option<u32>,
+        route: R,
     },
 }
 
@@ -390,6 +391,7 @@ pub struct IopfDevice<R, const P: usize, const G: usize> {
     partial_len: usize,
     slots: [(u32, SlotState<R>); G],
     used: usize,
+    cursor: usize,
 }
 
 impl<R: Copy, const P: usize, const G: usize> Default for IopfDevice<R, P, G> {
@@ -407,6 +409,7 @@ impl<R: Copy, const P: usize, const G: usize> IopfDevice<R, P, G> {
             partial_len: 0,
             slots: [(0, SlotState::Free); G],
             used: 0,
+            cursor: 0,
         }
     }
 
@@ -442,8 +445,49 @@ impl<R: Copy, const P: usize, const G: usize> IopfDevice<R, P, G> {
         }
         self.slots
             .iter()
-            .filter(|(_, s)| matches!(s, SlotState::Orphaned { pasid: p } if *p == pasid))
+            .filter(|(_, s)| matches!(s, SlotState::Orphaned { pasid: p, .. } if *p == pasid))
             .count()
+    }
+
+    /// Number of handlers of `route` that started before a removal answered
+    /// their groups and have not completed yet: what the glue waits for
+    /// before freeing `route`.
+    pub fn busy_route(&self, route: R) -> usize
+    where
+        R: PartialEq,
+    {
+        if self.used == 0 {
+            return 0;
+        }
+        self.slots
+            .iter()
+            .filter(|(_, s)| matches!(s, SlotState::Orphaned { route: r, .. } if *r == route))
+            .count()
+    }
+
+    /// Initialises a device in place, as [`IopfDevice::new`] would, without
+    /// building it on the stack first (the kernel allocates large tables
+    /// directly).
+    pub fn init_in_place(this: &mut core::mem::MaybeUninit<Self>) -> &mut Self {
+        let p = this.as_mut_ptr();
+        // SAFETY: `p` points to writable, properly aligned storage for
+        // `Self`; every field is written once below, array elements one by
+        // one, before the value is assumed initialised.
+        unsafe {
+            core::ptr::addr_of_mut!((*p).state).write(DevState::Active);
+            core::ptr::addr_of_mut!((*p).partial_len).write(0);
+            core::ptr::addr_of_mut!((*p).used).write(0);
+            core::ptr::addr_of_mut!((*p).cursor).write(0);
+            let partial = core::ptr::addr_of_mut!((*p).partial).cast::<Fault>();
+            for i in 0..P {
+                partial.add(i).write(Fault::default());
+            }
+            let slots = core::ptr::addr_of_mut!((*p).slots).cast::<(u32, SlotState<R>)>();
+            for i in 0..G {
+                slots.add(i).write((0, SlotState::Free));
+            }
+            this.assume_init_mut()
+        }
     }
 
     /// Reports a request (`iommu_report_device_fault()`).
@@ -492,11 +536,13 @@ impl<R: Copy, const P: usize, const G: usize> IopfDevice<R, P, G> {
         }
         // Slots whose index does not fit a token (`G > u32::MAX`, not a sane
         // configuration) are never handed out.
+        // Search from where the last group went: with few groups pending
+        // the first slot looked at is free.
+        let start = if self.cursor < G { self.cursor } else { 0 };
         let free =
-            self.slots
-                .iter()
-                .enumerate()
-                .find_map(|(i, (_, s))| match (s, u32::try_from(i)) {
+            (start..G)
+                .chain(0..start)
+                .find_map(|i| match (&self.slots[i].1, u32::try_from(i)) {
                     (SlotState::Free, Ok(t)) => Some((i, t)),
                     _ => None,
                 });
@@ -509,6 +555,7 @@ impl<R: Copy, const P: usize, const G: usize> IopfDevice<R, P, G> {
             route,
         };
         self.used += 1;
+        self.cursor = slot + 1;
         Ok(Reported::Dispatched {
             token: GroupToken { slot: index, gen },
             route,
@@ -620,9 +667,9 @@ impl<R: Copy, const P: usize, const G: usize> IopfDevice<R, P, G> {
         only: Option<Option<u32>>,
         respond: &mut F,
     ) -> bool {
-        let (last, running) = match slot.1 {
-            SlotState::Queued { last, .. } => (last, false),
-            SlotState::Running { last, .. } => (last, true),
+        let (last, running, route) = match slot.1 {
+            SlotState::Queued { last, route } => (last, false, route),
+            SlotState::Running { last, route } => (last, true, route),
             SlotState::Free | SlotState::Orphaned { .. } => return false,
         };
         if only.is_some_and(|p| p != last.pasid()) {
@@ -632,6 +679,7 @@ impl<R: Copy, const P: usize, const G: usize> IopfDevice<R, P, G> {
         if running {
             slot.1 = SlotState::Orphaned {
                 pasid: last.pasid(),
+                route,
             };
             false
         } else {

@@ -20,9 +20,9 @@ use kernel::alloc::flags::GFP_KERNEL;
 use kernel::bindings;
 use kernel::error::{code::*, Result};
 use kernel::ffi::{c_int, c_uint};
-use kernel::new_mutex;
 use kernel::prelude::*;
-use kernel::sync::{Arc, Mutex};
+use kernel::sync::{Arc, CondVar, Mutex};
+use kernel::{new_condvar, new_mutex};
 
 #[cfg(CONFIG_IOMMU_IOPF)]
 use crate::iopf::IopfState;
@@ -52,10 +52,14 @@ pub(crate) struct FeatState {
 ///
 /// # Invariants
 ///
-/// `dev` is a device whose `dev->iommu` outlives this object: the published
+/// `dev` is the device this state was published for. The published
 /// reference is dropped by [`iommu_sva_rs_dev_release`] before
-/// `dev->iommu` is freed, and other references are only held by operations
-/// the device's driver performs while the device is bound to the IOMMU.
+/// `dev->iommu` is freed; other references (bonds, fault groups, a queue's
+/// device list) may outlive that, so `dev` is only dereferenced by
+/// operations that run while the device has its IOMMU: feature changes and
+/// binds by its driver, and responses to groups that are pending, which
+/// only exist while the device is on a fault queue (removal from the queue
+/// answers them, and the driver removes the device before releasing it).
 #[pin_data]
 pub(crate) struct DevSva {
     pub(crate) dev: *mut bindings::device,
@@ -63,6 +67,9 @@ pub(crate) struct DevSva {
     pub(crate) feat: Mutex<FeatState>,
     #[pin]
     pub(crate) iopf: Mutex<IopfState>,
+    /// Signalled when a handler that a removal overtook finishes.
+    #[pin]
+    pub(crate) handler_done: CondVar,
 }
 
 // SAFETY: `dev` is only used as an identifier and to call kernel functions
@@ -111,7 +118,7 @@ impl DevSva {
             return None;
         }
         // SAFETY: `param` is valid, its mutex is initialised.
-        unsafe { bindings::mutex_lock(&mut (*param).lock) };
+        unsafe { bindings::mutex_lock(ptr::addr_of_mut!((*param).lock)) };
         // SAFETY: `fault_param` is protected by the mutex we hold.
         let raw = unsafe { (*param).fault_param } as *const DevSva;
         let found = if raw.is_null() {
@@ -123,7 +130,7 @@ impl DevSva {
             Some(unsafe { Arc::from_raw(raw) }.into_cloned_leak())
         };
         // SAFETY: Locked above.
-        unsafe { bindings::mutex_unlock(&mut (*param).lock) };
+        unsafe { bindings::mutex_unlock(ptr::addr_of_mut!((*param).lock)) };
         found
     }
 
@@ -147,11 +154,12 @@ impl DevSva {
                 dev,
                 feat <- new_mutex!(FeatState { iopf: false, sva: false, bonds: 0 }, "sva_rs_dev_feat"),
                 iopf <- new_mutex!(IopfState::new(), "sva_rs_dev_iopf"),
+                handler_done <- new_condvar!("sva_rs_dev_handler_done"),
             }),
             GFP_KERNEL,
         )?;
         // SAFETY: `param` is valid, its mutex is initialised.
-        unsafe { bindings::mutex_lock(&mut (*param).lock) };
+        unsafe { bindings::mutex_lock(ptr::addr_of_mut!((*param).lock)) };
         // SAFETY: Protected by the mutex we hold.
         let cur = unsafe { (*param).fault_param } as *const DevSva;
         let ds = if cur.is_null() {
@@ -166,7 +174,7 @@ impl DevSva {
             unsafe { Arc::from_raw(cur) }.into_cloned_leak()
         };
         // SAFETY: Locked above.
-        unsafe { bindings::mutex_unlock(&mut (*param).lock) };
+        unsafe { bindings::mutex_unlock(ptr::addr_of_mut!((*param).lock)) };
         Ok(ds)
     }
 }
@@ -200,11 +208,11 @@ pub unsafe extern "C" fn iommu_sva_rs_dev_release(dev: *mut bindings::device) {
         return;
     }
     // SAFETY: `param` is valid, its mutex is initialised.
-    unsafe { bindings::mutex_lock(&mut (*param).lock) };
+    unsafe { bindings::mutex_lock(ptr::addr_of_mut!((*param).lock)) };
     // SAFETY: Protected by the mutex we hold.
     let raw = unsafe { ptr::replace(&mut (*param).fault_param, ptr::null_mut()) };
     // SAFETY: Locked above.
-    unsafe { bindings::mutex_unlock(&mut (*param).lock) };
+    unsafe { bindings::mutex_unlock(ptr::addr_of_mut!((*param).lock)) };
     if !raw.is_null() {
         // SAFETY: The published pointer owned one reference.
         drop(unsafe { Arc::from_raw(raw as *const DevSva) });

@@ -23,7 +23,7 @@ use crate::sva::iopf::{
     Fault, FaultSink, GroupToken, IopfDevice, Reported, RespCode, Response, SinkFull,
 };
 use core::ptr;
-use kernel::alloc::flags::GFP_KERNEL;
+use kernel::alloc::{flags::GFP_KERNEL, KVBox};
 use kernel::bindings;
 use kernel::error::code::*;
 use kernel::ffi::{c_char, c_int, c_uint};
@@ -35,7 +35,10 @@ use kernel::sync::{Arc, Mutex};
 /// Partial requests kept per device; older ones are evicted.
 const PARTIAL_MAX: usize = 32;
 /// Groups pending per device; beyond this, groups are answered `FAILURE`.
-const GROUPS_MAX: usize = 64;
+/// 512 covers every PCIe page request group index, so a device never sees
+/// `FAILURE` for lack of slots however slow the handler (iommufd's user
+/// space, for one) answers.
+const GROUPS_MAX: usize = 512;
 
 type IopfDev = IopfDevice<usize, PARTIAL_MAX, GROUPS_MAX>;
 
@@ -44,7 +47,7 @@ pub(crate) struct IopfState {
     /// The queue the device is on, or null.
     queue: *const IopfQueue,
     /// Kept after removal while handlers still hold group slots.
-    dev: Option<KBox<IopfDev>>,
+    dev: Option<KVBox<IopfDev>>,
 }
 
 impl IopfState {
@@ -378,9 +381,16 @@ pub unsafe extern "C" fn iopf_group_response(group: *mut bindings::iopf_group, s
     let code = RespCode::from_raw(status).unwrap_or(RespCode::Failure);
     let mut st = ds.iopf.lock();
     if let Some(idev) = st.dev.as_mut() {
-        if let Ok(Some(r)) = idev.complete(token, code) {
-            // SAFETY: The device lives while its state does.
-            unsafe { respond(ds.dev, &r) };
+        match idev.complete(token, code) {
+            Ok(Some(r)) => {
+                // SAFETY: The group was pending, so the device is still on
+                // its fault queue and has its IOMMU.
+                unsafe { respond(ds.dev, &r) };
+            }
+            // A removal answered the group while this handler ran and may
+            // be waiting for it.
+            Ok(None) => ds.handler_done.notify_all(),
+            Err(_) => {}
         }
     }
 }
@@ -547,8 +557,14 @@ unsafe fn resolve_nowait(mm: *mut bindings::mm_struct, f: &Fault) -> Option<Resp
                 unsafe { (*vma).__bindgen_anon_2.vm_flags } as u64,
             ))
         };
+        // SAFETY: `vma`, if not null, is valid under the mmap lock.
+        let anonymous = vma.is_null() || unsafe { (*vma).vm_ops }.is_null();
         let (code, unlock) = match access::check(f, acc, LockMode::Mmap) {
             Err(_) => (Some(RespCode::Invalid), true),
+            // File and special mappings may sleep even without I/O
+            // (page_mkwrite, dirty throttling, shmem swap-in): only
+            // anonymous memory is resolved here.
+            Ok(_) if !anonymous => (None, true),
             Ok(_) => {
                 let fl = access::nowait_fault_flags(f.perm);
                 // SAFETY: `vma` covers `addr` under the mmap lock. With
@@ -605,11 +621,13 @@ unsafe extern "C" fn sva_iopf_work(work: *mut bindings::work_struct) {
 
 /// `iopf_handler` of SVA domains.
 ///
-/// Faults that need no I/O (first touch of anonymous memory, pages in the
-/// page cache) are resolved at once in the reporter's context, which saves
-/// a workqueue round trip on the common path; anything that would sleep on
-/// I/O, or finds the mmap lock contended, goes to the queue's workqueue
-/// (requests already resolved are then simply found present).
+/// Faults on anonymous memory that need no I/O (first touches, the common
+/// case of a device working on `malloc()`ed memory) are resolved at once in
+/// the reporter's context, which saves a workqueue round trip; anything
+/// else (file or special mappings, a fault that would wait for I/O, a
+/// contended mmap lock) goes to the queue's workqueue, where requests
+/// already resolved are simply found present. A removal waits for inline
+/// handlers as for queued ones ([`flush_pasid`]).
 ///
 /// # Safety
 ///
@@ -655,31 +673,22 @@ pub(crate) unsafe extern "C" fn sva_iopf_handler(group: *mut bindings::iopf_grou
 }
 
 /// Answers and drains the faults of a PASID being detached
-/// ([`crate::sva::bond::Action::FlushFaults`]).
-pub(crate) fn flush_pasid(ds: &Arc<DevSva>, pasid: u32) {
-    loop {
-        let (busy, wq) = {
-            let mut st = ds.iopf.lock();
-            let queue = st.queue;
-            let Some(idev) = st.dev.as_mut() else {
-                return;
-            };
-            // SAFETY: The device is live while its state is.
-            let busy = idev.remove_pasid(Some(pasid), |r| unsafe { respond(ds.dev, &r) });
-            let wq = if queue.is_null() {
-                ptr::null_mut()
-            } else {
-                // SAFETY: `queue` is live while the device is on it.
-                unsafe { (*queue).wq }
-            };
-            (busy, wq)
-        };
-        if busy == 0 || wq.is_null() {
-            return;
-        }
-        // Started handlers of the PASID are on the queue: wait for them.
-        // SAFETY: `wq` is live while the device is on its queue.
-        unsafe { bindings::__flush_workqueue(wq) };
+/// ([`crate::sva::bond::Action::FlushFaults`]): answers its pending groups
+/// `INVALID`, then waits until no handler that had already started still
+/// uses `route`, the attach handle being removed, whether it runs on the
+/// fault workqueue or inline in a reporter's context.
+pub(crate) fn flush_pasid(ds: &Arc<DevSva>, pasid: u32, route: usize) {
+    let mut st = ds.iopf.lock();
+    let Some(idev) = st.dev.as_mut() else {
+        return;
+    };
+    // SAFETY: Pending groups imply the device is on its queue and has its
+    // IOMMU (see `DevSva`).
+    idev.remove_pasid(Some(pasid), |r| unsafe { respond(ds.dev, &r) });
+    while st.dev.as_ref().map_or(0, |d| d.busy_route(route)) != 0 {
+        // Handlers take only this mutex (to answer), never the locks our
+        // caller holds, so they finish and signal.
+        ds.handler_done.wait(&mut st);
     }
 }
 
@@ -718,6 +727,9 @@ fn remove_locked(q: &IopfQueue, devs: &mut DevList, ds: &Arc<DevSva>) {
     let mut st = ds.iopf.lock();
     if !ptr::eq(st.queue, q) {
         pr_warn!("iopf_queue_remove_device: device not on this queue\n");
+        drop(st);
+        // Never leave it listed (iopf_queue_free() would loop on it).
+        devs.remove(&(&**ds as *const DevSva as usize));
         return;
     }
     if let Some(idev) = st.dev.as_mut() {
@@ -789,8 +801,12 @@ pub unsafe extern "C" fn iopf_queue_add_device(
     }
     match st.dev.as_mut() {
         Some(idev) if !idev.is_quiescent() => idev.reopen(),
-        _ => match KBox::new(IopfDev::new(), GFP_KERNEL) {
-            Ok(idev) => st.dev = Some(idev),
+        _ => match KVBox::<IopfDev>::new_uninit(GFP_KERNEL) {
+            Ok(mut idev) => {
+                IopfDev::init_in_place(&mut idev);
+                // SAFETY: Initialised in place just above.
+                st.dev = Some(unsafe { idev.assume_init() });
+            }
             Err(_) => return ENOMEM.to_errno(),
         },
     }

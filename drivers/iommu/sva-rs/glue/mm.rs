@@ -28,6 +28,7 @@ use kernel::ffi::c_void;
 use kernel::new_mutex;
 use kernel::prelude::*;
 use kernel::sync::{Arc, Mutex};
+use kernel::types::Opaque;
 
 type MmCore = SvaCore<
     TreeMap<DevId, DeviceState>,
@@ -51,11 +52,12 @@ struct MmInner {
 ///
 /// `c` is first, so a `*mut MmData` is a valid `*mut iommu_mm_data`.
 /// `c.pasid` is the mm's PASID while the mm has one, else
-/// `IOMMU_PASID_INVALID`; it is written under `inner` and read locklessly.
+/// `IOMMU_PASID_INVALID`; it is written under `inner` and read locklessly
+/// by C, hence [`Opaque`].
 #[repr(C)]
 #[pin_data]
 struct MmData {
-    c: bindings::iommu_mm_data,
+    c: Opaque<bindings::iommu_mm_data>,
     #[pin]
     inner: Mutex<MmInner>,
 }
@@ -125,13 +127,13 @@ impl MmData {
         }
         let new = KBox::pin_init(
             pin_init!(MmData {
-                c: bindings::iommu_mm_data {
+                c: Opaque::new(bindings::iommu_mm_data {
                     pasid: PASID_INVALID,
                     sva_domains: bindings::list_head {
                         next: ptr::null_mut(),
                         prev: ptr::null_mut(),
                     },
-                },
+                }),
                 inner <- new_mutex!(
                     MmInner {
                         core: SvaCore::new(
@@ -154,7 +156,7 @@ impl MmData {
         // SAFETY: `raw` is valid and not shared yet. The list is unused
         // but made a valid empty list, as C code would expect.
         unsafe {
-            let head = ptr::addr_of_mut!((*raw).c.sva_domains);
+            let head = ptr::addr_of_mut!((*(*raw).c.get()).sva_domains);
             (*head).next = head;
             (*head).prev = head;
         }
@@ -178,9 +180,9 @@ impl MmData {
 
     /// Writes the PASID C readers see.
     fn set_pasid(&self, pasid: u32) {
-        // SAFETY: `pasid` is a `u32` in a live object; readers use
-        // `READ_ONCE()`, so access it atomically.
-        let p = unsafe { AtomicU32::from_ptr(ptr::addr_of!(self.c.pasid) as *mut u32) };
+        // SAFETY: `pasid` is an aligned `u32` inside an `Opaque` of a live
+        // object; C readers use `READ_ONCE()`, so access it atomically.
+        let p = unsafe { AtomicU32::from_ptr(ptr::addr_of_mut!((*self.c.get()).pasid)) };
         p.store(pasid, Ordering::Release);
     }
 }
@@ -193,6 +195,9 @@ struct Exec<'a> {
     /// The `iommu_sva` of a bond being made, attached once `AttachPasid`
     /// succeeded.
     new_handle: Option<KBox<SvaHandle>>,
+    /// The attach handle of the bond being unbound: fault handlers that
+    /// still use it are waited for.
+    old_handle: usize,
     ds: &'a Arc<DevSva>,
 }
 
@@ -272,7 +277,7 @@ impl Executor for Exec<'_> {
             }
             Action::FlushFaults { pasid, .. } => {
                 #[cfg(CONFIG_IOMMU_IOPF)]
-                crate::iopf::flush_pasid(self.ds, pasid);
+                crate::iopf::flush_pasid(self.ds, pasid, self.old_handle);
                 #[cfg(not(CONFIG_IOMMU_IOPF))]
                 let _ = pasid;
                 Ok(ActionValue::Unit)
@@ -426,6 +431,7 @@ unsafe fn bind(
         mm,
         data,
         new_handle: None,
+        old_handle: 0,
         ds: &ds,
     };
     let res = core.run(&mut exec, |c| c.bind(devid, mmid));
@@ -452,6 +458,7 @@ unsafe fn bind(
                 mm,
                 data,
                 new_handle: None,
+                old_handle: raw as usize,
                 ds: &ds,
             };
             let _ = core.run(&mut exec, |c| c.unbind(&bond));
@@ -534,6 +541,8 @@ unsafe fn unbind_locked(raw: *mut SvaHandle, bond: Bond, dev: *mut bindings::dev
         mm: unsafe { (*raw).mm_struct },
         data,
         new_handle: None,
+        // `c.handle` is the first field: the handle is the bond's address.
+        old_handle: raw as usize,
         ds: &ds,
     };
     match core.run(&mut exec, |c| c.unbind(&bond)) {
@@ -590,7 +599,8 @@ pub unsafe extern "C" fn mm_pasid_drop(mm: *mut bindings::mm_struct) {
     }
     // SAFETY: A non-null `iommu_mm` is an `MmData` made by `get_or_create`.
     let data = unsafe { KBox::from_raw(raw as *mut MmData) };
-    let pasid = data.c.pasid;
+    // SAFETY: Nothing else refers to the data any more.
+    let pasid = unsafe { (*data.c.get()).pasid };
     if pasid != PASID_INVALID {
         // SAFETY: The PASID came from `iommu_alloc_global_pasid()`.
         unsafe { bindings::iommu_free_global_pasid(pasid) };

@@ -592,3 +592,60 @@ fn zero_capacity_partial_list() {
     );
     assert_eq!(d.partial_len(), 0);
 }
+
+/// `busy_route` counts only the removed handler's started groups, so a
+/// PASID removal never waits for another handler at the same PASID.
+#[test]
+fn busy_by_route() {
+    let mut d: IopfDevice<u32, 4, 4> = IopfDevice::new();
+    let mut s = sink(usize::MAX);
+    let tok = |r: Reported<u32>| match r {
+        Reported::Dispatched { token, .. } => token,
+        r => panic!("{r:?}"),
+    };
+    let a = tok(d
+        .report(&pr(Some(1), 1, true, 0), Some(10), &mut s)
+        .unwrap());
+    let b = tok(d
+        .report(&pr(Some(1), 2, true, 0), Some(20), &mut s)
+        .unwrap());
+    assert_eq!(d.start(a), Ok(10));
+    assert_eq!(d.start(b), Ok(20));
+    assert_eq!(d.busy_route(10), 0);
+    assert_eq!(d.remove_pasid(Some(1), |_| {}), 2);
+    assert_eq!(d.busy_route(10), 1);
+    assert_eq!(d.busy_route(20), 1);
+    assert_eq!(d.complete(b, RespCode::Success), Ok(None));
+    assert_eq!(d.busy_route(20), 0);
+    assert_eq!(d.busy_route(10), 1);
+    assert_eq!(d.complete(a, RespCode::Success), Ok(None));
+    assert!(d.is_quiescent());
+}
+
+/// A device initialised in place behaves like a new one, slot search
+/// included (a full table aborts, a freed slot is found again).
+#[test]
+fn init_in_place_is_new() {
+    let mut storage =
+        std::boxed::Box::new(core::mem::MaybeUninit::<IopfDevice<u32, 2, 3>>::uninit());
+    let d = IopfDevice::init_in_place(&mut storage);
+    let mut s = sink(usize::MAX);
+    assert!(d.is_quiescent());
+    assert_eq!(d.partial_len(), 0);
+    let mut toks = Vec::new();
+    for g in 0..3 {
+        match d.report(&pr(Some(1), g, true, 0), Some(1), &mut s).unwrap() {
+            Reported::Dispatched { token, .. } => toks.push(token),
+            r => panic!("{r:?}"),
+        }
+    }
+    assert!(matches!(
+        d.report(&pr(Some(1), 7, true, 0), Some(1), &mut s).unwrap(),
+        Reported::Aborted(_)
+    ));
+    assert!(d.complete(toks[1], RespCode::Success).unwrap().is_some());
+    assert!(matches!(
+        d.report(&pr(Some(1), 8, true, 0), Some(1), &mut s).unwrap(),
+        Reported::Dispatched { .. }
+    ));
+}
