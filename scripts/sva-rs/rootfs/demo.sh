@@ -41,3 +41,15 @@ if [ -b $disk ]; then
 else
 	say "virtio-blk disk $disk not found"
 fi
+
+# The SVA core, through the Rust client sample: each read binds the reading
+# process (a new one each time) to the mock IOMMU's spare device.
+bind=/sys/kernel/debug/iommu/sva-client/client/bind
+if [ -r $bind ]; then
+	core="C"
+	[ -d /sys/module/sva_rs ] && core="Rust"
+	say "SVA core: $core; Rust client sample, first process: $(cat $bind)"
+	say "SVA core: Rust client sample, second process: $(cat $bind)"
+else
+	say "SVA client sample not built (CONFIG_SAMPLE_RUST_SVA_CLIENT=n)"
+fi
