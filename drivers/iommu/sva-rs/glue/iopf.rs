@@ -356,11 +356,35 @@ pub unsafe extern "C" fn iommu_report_device_fault(
     }
 }
 
+/// Warns that a group was aborted, at most 10 times per 5 s window (what
+/// `dev_warn_ratelimited()` does in 6.12), counting what it suppressed.
 fn pr_warn_ratelimited(pasid: u32) {
-    // The printk ratelimit helper is a macro; a coarse bound suffices.
-    static COUNT: core::sync::atomic::AtomicU32 = core::sync::atomic::AtomicU32::new(0);
-    if COUNT.fetch_add(1, core::sync::atomic::Ordering::Relaxed) < 10 {
+    use core::sync::atomic::{AtomicU32, AtomicU64, Ordering::Relaxed};
+    const WINDOW_MS: u32 = 5000;
+    const BURST: u32 = 10;
+    static START_MS: AtomicU64 = AtomicU64::new(0);
+    static PRINTED: AtomicU32 = AtomicU32::new(0);
+    static MISSED: AtomicU32 = AtomicU32::new(0);
+    // SAFETY: `jiffies` is a word the timer updates; a racy read is fine.
+    let now = u64::from(unsafe {
+        bindings::jiffies_to_msecs(ptr::read_volatile(ptr::addr_of!(bindings::jiffies)))
+    });
+    let start = START_MS.load(Relaxed);
+    if now.wrapping_sub(start) >= u64::from(WINDOW_MS)
+        && START_MS
+            .compare_exchange(start, now, Relaxed, Relaxed)
+            .is_ok()
+    {
+        PRINTED.store(0, Relaxed);
+        let missed = MISSED.swap(0, Relaxed);
+        if missed != 0 {
+            pr_warn!("{} aborted iopf group warnings suppressed\n", missed);
+        }
+    }
+    if PRINTED.fetch_add(1, Relaxed) < BURST {
         pr_warn!("iopf with pasid {} aborted\n", pasid);
+    } else {
+        MISSED.fetch_add(1, Relaxed);
     }
 }
 
