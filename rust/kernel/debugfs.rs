@@ -157,9 +157,7 @@ impl Dir {
     ) -> Result {
         self.owned.reserve(1, GFP_KERNEL)?;
         let ptr = data.into_foreign();
-        // SAFETY: `ptr` stays valid until the directory is removed (it is
-        // released in `drop`, after `debugfs_remove`); the file operations
-        // only read it as `&T`.
+        // SAFETY: `ptr` is released in `drop`, after `debugfs_remove`; read only.
         let f = unsafe {
             bindings::debugfs_create_file(
                 name.as_char_ptr(),
@@ -211,9 +209,7 @@ impl<T: fmt::Display + Send + Sync + 'static> DisplayFile<T> {
     ///
     /// Called by `seq_read` with the `seq_file` set up by `open`.
     unsafe extern "C" fn show(m: *mut bindings::seq_file, _v: *mut c_void) -> c_int {
-        // SAFETY: `private` is the `Arc<T>::into_foreign` pointer given to
-        // `single_open`, whose reference the directory holds while the file
-        // exists (debugfs blocks access once it is removed).
+        // SAFETY: `private` is the directory's `into_foreign` pointer, still held.
         let data = unsafe { <Arc<T> as ForeignOwnable>::borrow((*m).private) };
         let mut w = SeqWriter(m);
         let _ = fmt::write(&mut w, format_args!("{}", &*data));
@@ -226,8 +222,7 @@ struct SeqWriter(*mut bindings::seq_file);
 
 impl fmt::Write for SeqWriter {
     fn write_str(&mut self, s: &str) -> fmt::Result {
-        // SAFETY: `self.0` is the live `seq_file` of a `show` call; the
-        // bytes are copied.
+        // SAFETY: `self.0` is the live `seq_file` of `show`; bytes are copied.
         unsafe { bindings::seq_write(self.0, s.as_ptr().cast(), s.len()) };
         Ok(())
     }
@@ -240,8 +235,7 @@ impl Drop for Dir {
         // data, which are freed right after.
         unsafe { bindings::debugfs_remove(self.dentry) };
         for &(ptr, release) in self.owned.iter() {
-            // SAFETY: each pointer came from `into_foreign` of the matching
-            // type and is released once, after its file is gone.
+            // SAFETY: From `into_foreign` of its type, released once, file gone.
             unsafe { release(ptr) };
         }
     }

@@ -320,8 +320,7 @@ impl Gather {
     /// adjacent). The same rule as the C `iommu_iotlb_gather_add_page`,
     /// without needing the domain.
     pub fn add_page_with(&self, iova: u64, size: usize, sync: impl FnOnce(u64, u64, usize)) {
-        // SAFETY: valid by construction; the core does not touch the gather
-        // while it is lent to the driver.
+        // SAFETY: The core does not touch the gather while lent to the driver.
         let g = unsafe { &mut *self.0.get() };
         let end = iova.wrapping_add(size as u64).wrapping_sub(1);
         if g.pgsize != 0 {
@@ -441,8 +440,7 @@ impl<T: DomainOps> DomainAdapter<T> {
         mapped: *mut usize,
     ) -> c_int {
         let mut done = 0usize;
-        // SAFETY: the core passes a live domain of this driver (type
-        // invariant of `Domain`).
+        // SAFETY: The core passes a live domain of this driver (`Domain` invariant).
         let domain = unsafe { Domain::from_raw(d) };
         let r = T::map_pages(
             domain,

@@ -149,8 +149,7 @@ pub fn local_irq_save() -> LocalIrqDisabled {
 
 impl Drop for LocalIrqDisabled {
     fn drop(&mut self) {
-        // SAFETY: `flags` came from `local_irq_save` on this CPU (type
-        // invariant).
+        // SAFETY: `flags` came from `local_irq_save` on this CPU (invariant).
         unsafe { bindings::local_irq_restore(self.flags) };
     }
 }

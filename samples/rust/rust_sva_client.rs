@@ -77,8 +77,7 @@ struct Client {
 
 /// Finds the device by name on the platform bus.
 fn find_device() -> Result<ARef<Device>> {
-    // SAFETY: The platform bus is static; `device_match_name` compares the
-    // device's name with the NUL-terminated string we pass.
+    // SAFETY: Static bus; `device_match_name` takes our NUL-terminated name.
     let dev = unsafe {
         bindings::bus_find_device(
             &bindings::platform_bus_type,
@@ -88,8 +87,7 @@ fn find_device() -> Result<ARef<Device>> {
         )
     };
     let dev = core::ptr::NonNull::new(dev).ok_or(ENODEV)?;
-    // SAFETY: `bus_find_device` returned a reference, which the `ARef`
-    // takes over; `Device` wraps `struct device` transparently.
+    // SAFETY: The `ARef` takes over `bus_find_device`'s reference.
     Ok(unsafe { ARef::from_raw(dev.cast()) })
 }
 

@@ -117,9 +117,9 @@ impl FeatureGuard {
 
 impl Drop for FeatureGuard {
     fn drop(&mut self) {
+        let (dev, feat) = (self.dev.as_raw(), self.feat.raw());
         // SAFETY: The feature was enabled on this live device.
-        let ret =
-            unsafe { bindings::iommu_dev_disable_feature(self.dev.as_raw(), self.feat.raw()) };
+        let ret = unsafe { bindings::iommu_dev_disable_feature(dev, feat) };
         if ret != 0 {
             crate::pr_warn!("cannot disable IOMMU feature {:?}: {}\n", self.feat, ret);
         }
@@ -201,8 +201,7 @@ impl<E: MmExit> ExitNotifier<E> {
     /// `mn` must be the `mn` field of a live, registered `ExitNotifier<E>`.
     unsafe extern "C" fn release(mn: *mut bindings::mmu_notifier, _mm: *mut bindings::mm_struct) {
         let this = mn.cast::<Self>();
-        // SAFETY: `mn` is the first field of a live `ExitNotifier<E>`: it is
-        // unregistered (which waits for callbacks) before it is freed.
+        // SAFETY: First field of a live notifier, unregistered before it is freed.
         let this = unsafe { &*this };
         if !this.hdr.unbinding.load(Ordering::Acquire) {
             this.handler.mm_exit(this.hdr.pasid);
@@ -293,8 +292,7 @@ impl Bond {
         )?;
         n.hdr.mn.ops = &ExitNotifier::<E>::OPS;
         let mn = KBox::into_raw(n).cast::<bindings::mmu_notifier>();
-        // SAFETY: `mn` is a zeroed notifier with static ops in a stable
-        // allocation; we hold a user reference to `mm`.
+        // SAFETY: Zeroed notifier, static ops, stable allocation; `mm` is held.
         if let Err(e) = to_result(unsafe { bindings::mmu_notifier_register(mn, mm.as_raw()) }) {
             // SAFETY: Not registered.
             unsafe { free_notifier::<E>(mn) };
@@ -319,13 +317,10 @@ impl Bond {
 impl Drop for Bond {
     fn drop(&mut self) {
         if let Some(free) = self.exit_free.take() {
-            // SAFETY: By the invariant `exit_mn` starts an `ExitHeader`
-            // that is live until freed below.
+            // SAFETY: By the invariant `exit_mn` starts a live `ExitHeader`.
             let hdr = unsafe { &*self.exit_mn.cast::<ExitHeader>() };
             hdr.unbinding.store(true, Ordering::Release);
-            // SAFETY: By the invariant the notifier is registered on the
-            // held mm; unregistering waits for a running `release`, after
-            // which the notifier is ours to free.
+            // SAFETY: Registered on the held mm; unregister waits for `release`.
             unsafe {
                 bindings::mmu_notifier_unregister(self.exit_mn, self.mm);
                 free(self.exit_mn);

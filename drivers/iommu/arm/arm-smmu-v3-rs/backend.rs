@@ -63,8 +63,7 @@ pub(crate) struct KernelDelay;
 
 impl Delay for KernelDelay {
     fn udelay(&self, us: u32) {
-        // SAFETY: a busy-wait with no preconditions, callable in any
-        // context.
+        // SAFETY: A busy-wait with no preconditions, callable in any context.
         unsafe { bindings::__udelay(us as usize) };
     }
 }

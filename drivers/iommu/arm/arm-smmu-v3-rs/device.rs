@@ -311,8 +311,7 @@ pub(crate) fn lookup(fwnode: *mut bindings::fwnode_handle) -> Option<Arc<Smmu>> 
         if p.is_null() {
             return None;
         }
-        // SAFETY: a non-null slot points to a live `Smmu` owned by an
-        // `Arc` that outlives the slot (see `INSTANCES`).
+        // SAFETY: A non-null slot holds a live `Smmu` whose `Arc` outlives it.
         let borrow = unsafe { ArcBorrow::from_raw(p) };
         (borrow.fwnode == fwnode as usize).then(|| borrow.into())
     })
@@ -522,9 +521,7 @@ impl platform::Driver for SmmuV3 {
             "smmu3.{:#x}",
             pdev.mem_resource(0).map_or(0, |r| r.start)
         ))?;
-        // SAFETY: `iommu` lives in the pinned `Arc<Smmu>`, which the
-        // registration keeps alive, and is unregistered in `drop` before
-        // the driver lets go of it; `OPS` is static.
+        // SAFETY: `iommu` lives in the pinned `Arc<Smmu>`, unregistered in `drop`.
         let reg = unsafe { this.smmu.iommu.register(&dev, &domain::OPS, &name) };
         if let Err(e) = reg {
             dev_err!(&dev, "cannot register with the IOMMU core: {e:?}\n");

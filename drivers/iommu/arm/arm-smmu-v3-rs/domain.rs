@@ -126,8 +126,7 @@ impl Master {
     ///
     /// `dev` must have been probed by this driver and not yet released.
     unsafe fn from_dev<'a>(dev: &Device) -> &'a Master {
-        // SAFETY: `probe_device` stored an `Arc<Master>` pointer whose
-        // reference is dropped only in `release_device`.
+        // SAFETY: `probe_device` stored an `Arc<Master>`, dropped in `release_device`.
         unsafe { &*(DeviceIommu::get_priv(dev) as *const Master) }
     }
 
@@ -520,8 +519,7 @@ impl IommuOps for SmmuOps {
                 }
             }
         }
-        // SAFETY: called from `probe_device`, for this driver's device; the
-        // reference is taken back in `release_device`.
+        // SAFETY: This driver's device; `release_device` takes the reference back.
         unsafe { DeviceIommu::set_priv(dev, Arc::into_raw(master) as *mut _) };
         Ok(iommu)
     }
@@ -531,8 +529,7 @@ impl IommuOps for SmmuOps {
         if ptr.is_null() {
             return;
         }
-        // SAFETY: set by `probe_device` from an `Arc<Master>`; taken back
-        // once.
+        // SAFETY: Set once by `probe_device` from an `Arc<Master>`.
         let master = unsafe { Arc::from_raw(ptr) };
         // SAFETY: as above, the device is going away.
         unsafe { DeviceIommu::set_priv(dev, core::ptr::null_mut()) };

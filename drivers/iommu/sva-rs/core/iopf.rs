@@ -470,9 +470,7 @@ impl<R: Copy, const P: usize, const G: usize> IopfDevice<R, P, G> {
     /// directly).
     pub fn init_in_place(this: &mut core::mem::MaybeUninit<Self>) -> &mut Self {
         let p = this.as_mut_ptr();
-        // SAFETY: `p` points to writable, properly aligned storage for
-        // `Self`; every field is written once below, array elements one by
-        // one, before the value is assumed initialised.
+        // SAFETY: `p` is aligned storage for `Self`, each field written once below.
         unsafe {
             core::ptr::addr_of_mut!((*p).state).write(DevState::Active);
             core::ptr::addr_of_mut!((*p).partial_len).write(0);

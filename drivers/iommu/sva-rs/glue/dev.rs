@@ -38,10 +38,9 @@ impl IopfState {
     }
 }
 
-/// Feature and bond state of a device.
+/// Feature and bond state of a device. (Whether IOPF is enabled is the
+/// driver's business: the core only needs SVA's state.)
 pub(crate) struct FeatState {
-    /// `IOMMU_DEV_FEAT_IOPF` is enabled.
-    pub(crate) iopf: bool,
     /// `IOMMU_DEV_FEAT_SVA` is enabled.
     pub(crate) sva: bool,
     /// Number of (device, mm) bonds.
@@ -100,8 +99,7 @@ pub(crate) unsafe fn dev_ops(dev: *mut bindings::device) -> Option<&'static bind
     if param.is_null() || unsafe { (*param).iommu_dev }.is_null() {
         return None;
     }
-    // SAFETY: `dev_has_iommu()` holds, so the ops are those of the IOMMU
-    // instance, which are static.
+    // SAFETY: `dev_has_iommu()` holds: the instance's static ops.
     unsafe { bindings::dev_iommu_ops(dev).as_ref() }
 }
 
@@ -124,9 +122,7 @@ impl DevSva {
         let found = if raw.is_null() {
             None
         } else {
-            // SAFETY: A non-null `fault_param` holds a reference made by
-            // `Arc::into_raw` in `get_or_create`, not dropped while we hold
-            // the lock. Borrowing it and cloning takes a new reference.
+            // SAFETY: A published reference lives while we hold the lock; clone it.
             Some(unsafe { Arc::from_raw(raw) }.into_cloned_leak())
         };
         // SAFETY: Locked above.
@@ -152,7 +148,7 @@ impl DevSva {
         let new = Arc::pin_init(
             pin_init!(DevSva {
                 dev,
-                feat <- new_mutex!(FeatState { iopf: false, sva: false, bonds: 0 }, "sva_rs_dev_feat"),
+                feat <- new_mutex!(FeatState { sva: false, bonds: 0 }, "sva_rs_dev_feat"),
                 iopf <- new_mutex!(IopfState::new(), "sva_rs_dev_iopf"),
                 handler_done <- new_condvar!("sva_rs_dev_handler_done"),
             }),
@@ -164,8 +160,7 @@ impl DevSva {
         let cur = unsafe { (*param).fault_param } as *const DevSva;
         let ds = if cur.is_null() {
             let ds = new.clone();
-            // SAFETY: Protected by the mutex we hold; the published pointer
-            // owns one reference.
+            // SAFETY: Under the mutex; the published pointer owns one reference.
             unsafe { (*param).fault_param = new.into_raw() as *mut bindings::iommu_fault_param };
             ds
         } else {
@@ -242,10 +237,8 @@ pub unsafe extern "C" fn iommu_dev_enable_feature(
     // SAFETY: The driver's op is called as `iommu.c` would.
     let ret = unsafe { enable(dev, feat) };
     if ret == 0 {
-        match Feature::from_raw(feat) {
-            Ok(Feature::Sva) => st.sva = true,
-            Ok(Feature::Iopf) => st.iopf = true,
-            Err(_) => {}
+        if Feature::from_raw(feat) == Ok(Feature::Sva) {
+            st.sva = true;
         }
     }
     ret
@@ -280,10 +273,8 @@ pub unsafe extern "C" fn iommu_dev_disable_feature(
     // SAFETY: The driver's op is called as `iommu.c` would.
     let ret = unsafe { disable(dev, feat) };
     if ret == 0 {
-        match f {
-            Ok(Feature::Sva) => st.sva = false,
-            Ok(Feature::Iopf) => st.iopf = false,
-            Err(_) => {}
+        if f == Ok(Feature::Sva) {
+            st.sva = false;
         }
     }
     ret

@@ -137,8 +137,7 @@ unsafe fn respond(dev: *mut bindings::device, r: &Response) {
         grpid: r.grpid(),
         code: r.code.raw(),
     };
-    // SAFETY: The op is called as `io-pgfault.c` does, with pointers to
-    // locals that outlive the call.
+    // SAFETY: Called as `io-pgfault.c` does, with locals that outlive the call.
     unsafe { op(dev, &mut evt, &mut msg) };
 }
 
@@ -217,8 +216,7 @@ fn new_group(
         GFP_KERNEL,
     )?;
     let g = KBox::into_raw(g);
-    // SAFETY: `g` is a new allocation we own; the list heads are linked at
-    // their final addresses and `partials` is not resized afterwards.
+    // SAFETY: `g` is ours, not moved; `partials` is not resized once linked.
     unsafe {
         let c = ptr::addr_of_mut!((*g).c);
         (*c).last_fault = fault_to_c(last);
@@ -331,12 +329,10 @@ pub unsafe extern "C" fn iommu_report_device_fault(
             };
             drop(st);
             let handle = route as *mut bindings::iommu_attach_handle;
-            // SAFETY: The group is started, so a removal waits for its
-            // response before freeing the handle and its domain.
+            // SAFETY: The group is started: removal waits before freeing the handle.
             let handler = unsafe { (*(*handle).domain).iopf_handler };
             let ok = match handler {
-                // SAFETY: The domain's handler takes ownership of the group
-                // on success, as in 6.12.
+                // SAFETY: The handler owns the group on success, as in 6.12.
                 Some(h) => (unsafe { h(group.cast()) }) == 0,
                 None => false,
             };
@@ -407,8 +403,7 @@ pub unsafe extern "C" fn iopf_group_response(group: *mut bindings::iopf_group, s
     if let Some(idev) = st.dev.as_mut() {
         match idev.complete(token, code) {
             Ok(Some(r)) => {
-                // SAFETY: The group was pending, so the device is still on
-                // its fault queue and has its IOMMU.
+                // SAFETY: A pending group means the device is on its queue, with IOMMU.
                 unsafe { respond(ds.dev, &r) };
             }
             // A removal answered the group while this handler ran and may
@@ -444,6 +439,20 @@ pub unsafe extern "C" fn iopf_free_group(group: *mut bindings::iopf_group) {
     }
 }
 
+/// The permissions of `vma` (`None` for no VMA).
+///
+/// # Safety
+///
+/// `vma` must be null or valid (its mm's mmap lock or its own lock held).
+unsafe fn vma_access(vma: *mut bindings::vm_area_struct) -> Option<VmaAccess> {
+    if vma.is_null() {
+        return None;
+    }
+    // SAFETY: Valid per the caller, whose lock keeps `vm_flags` stable.
+    let flags = unsafe { (*vma).__bindgen_anon_2.vm_flags };
+    Some(VmaAccess::from_vm_flags(flags as u64))
+}
+
 /// Resolves one request against `mm` (`iommu_sva_handle_mm()`), under the
 /// faulting VMA's lock when possible.
 ///
@@ -464,8 +473,8 @@ unsafe fn resolve(mm: *mut bindings::mm_struct, f: &Fault) -> RespCode {
     let mut code = None;
     if !vma.is_null() {
         // SAFETY: `vma` is read-locked.
-        let flags = unsafe { (*vma).__bindgen_anon_2.vm_flags } as u64;
-        match access::check(f, Some(VmaAccess::from_vm_flags(flags)), LockMode::Vma) {
+        let acc = unsafe { vma_access(vma) };
+        match access::check(f, acc, LockMode::Vma) {
             Err(_) => {
                 // SAFETY: Locked above.
                 unsafe { bindings::vma_end_read(vma) };
@@ -492,19 +501,12 @@ unsafe fn resolve(mm: *mut bindings::mm_struct, f: &Fault) -> RespCode {
         unsafe { bindings::mmap_read_lock(mm) };
         // SAFETY: The mmap lock is held.
         let vma = unsafe { bindings::vma_lookup(mm, addr as _) };
-        let acc = if vma.is_null() {
-            None
-        } else {
-            // SAFETY: `vma` is valid under the mmap lock.
-            Some(VmaAccess::from_vm_flags(
-                unsafe { (*vma).__bindgen_anon_2.vm_flags } as u64,
-            ))
-        };
+        // SAFETY: The mmap lock is held, so a non-null `vma` is valid.
+        let acc = unsafe { vma_access(vma) };
         let c = match access::check(f, acc, LockMode::Mmap) {
             Err(_) => RespCode::Invalid,
             Ok(fl) => {
-                // SAFETY: `vma` covers `addr` under the mmap lock; without
-                // FAULT_FLAG_ALLOW_RETRY the lock is not dropped.
+                // SAFETY: `vma` covers `addr`; no ALLOW_RETRY, so the lock stays held.
                 let ret = unsafe { bindings::handle_mm_fault(vma, addr as _, fl, ptr::null_mut()) };
                 access::status_from_vm_fault(ret)
             }
@@ -573,14 +575,8 @@ unsafe fn resolve_nowait(mm: *mut bindings::mm_struct, f: &Fault) -> Option<Resp
     let code = if unsafe { bindings::mmap_read_trylock(mm) } {
         // SAFETY: The mmap lock is held.
         let vma = unsafe { bindings::vma_lookup(mm, addr as _) };
-        let acc = if vma.is_null() {
-            None
-        } else {
-            // SAFETY: `vma` is valid under the mmap lock.
-            Some(VmaAccess::from_vm_flags(
-                unsafe { (*vma).__bindgen_anon_2.vm_flags } as u64,
-            ))
-        };
+        // SAFETY: The mmap lock is held, so a non-null `vma` is valid.
+        let acc = unsafe { vma_access(vma) };
         // SAFETY: `vma`, if not null, is valid under the mmap lock.
         let anonymous = vma.is_null() || unsafe { (*vma).vm_ops }.is_null();
         let (code, unlock) = match access::check(f, acc, LockMode::Mmap) {
@@ -591,8 +587,7 @@ unsafe fn resolve_nowait(mm: *mut bindings::mm_struct, f: &Fault) -> Option<Resp
             Ok(_) if !anonymous => (None, true),
             Ok(_) => {
                 let fl = access::nowait_fault_flags(f.perm);
-                // SAFETY: `vma` covers `addr` under the mmap lock. With
-                // RETRY_NOWAIT the lock is kept on VM_FAULT_RETRY.
+                // SAFETY: `vma` covers `addr`; RETRY_NOWAIT keeps the lock on RETRY.
                 let ret = unsafe { bindings::handle_mm_fault(vma, addr as _, fl, ptr::null_mut()) };
                 match access::after_nowait_fault(ret) {
                     NowaitOutcome::Done { code, unlock } => (Some(code), unlock),
@@ -608,8 +603,7 @@ unsafe fn resolve_nowait(mm: *mut bindings::mm_struct, f: &Fault) -> Option<Resp
     } else {
         None
     };
-    // SAFETY: Taken above. The async variant never tears the mm down in
-    // the reporter's context.
+    // SAFETY: Taken above; the async put never tears the mm down here.
     unsafe { bindings::mmput_async(mm) };
     code
 }
@@ -706,9 +700,10 @@ pub(crate) fn flush_pasid(ds: &Arc<DevSva>, pasid: u32, route: usize) {
     let Some(idev) = st.dev.as_mut() else {
         return;
     };
-    // SAFETY: Pending groups imply the device is on its queue and has its
-    // IOMMU (see `DevSva`).
-    idev.remove_pasid(Some(pasid), |r| unsafe { respond(ds.dev, &r) });
+    idev.remove_pasid(Some(pasid), |r| {
+        // SAFETY: A pending group means the device is on its queue, with IOMMU.
+        unsafe { respond(ds.dev, &r) }
+    });
     while st.dev.as_ref().map_or(0, |d| d.busy_route(route)) != 0 {
         // Handlers take only this mutex (to answer), never the locks our
         // caller holds, so they finish and signal.

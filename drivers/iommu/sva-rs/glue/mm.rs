@@ -115,14 +115,12 @@ impl MmData {
     /// `mm` must be live with a user reference held by the caller, so that
     /// `mm_pasid_drop()` cannot run concurrently.
     unsafe fn get_or_create(mm: *mut bindings::mm_struct) -> Result<&'static MmData> {
-        // SAFETY: The caller guarantees `mm` is live; `iommu_mm` is only
-        // written with this cmpxchg and by `mm_pasid_drop()`.
-        let slot =
-            unsafe { AtomicPtr::from_ptr(ptr::addr_of_mut!((*mm).__bindgen_anon_1.iommu_mm)) };
+        // `iommu_mm` is only written with this cmpxchg and by `mm_pasid_drop()`.
+        // SAFETY: The caller guarantees `mm` is live; the field is aligned.
+        let slot = unsafe { AtomicPtr::from_ptr(&raw mut (*mm).__bindgen_anon_1.iommu_mm) };
         let cur = slot.load(Ordering::Acquire);
         if !cur.is_null() {
-            // SAFETY: A non-null `iommu_mm` was published by us below and
-            // lives until `mm_pasid_drop()`, which cannot run yet.
+            // SAFETY: Published below, lives until `mm_pasid_drop()`, not yet possible.
             return Ok(unsafe { &*(cur as *const MmData) });
         }
         let new = KBox::pin_init(
@@ -150,11 +148,9 @@ impl MmData {
             }),
             GFP_KERNEL,
         )?;
-        // SAFETY: The data is never moved out of its allocation; it is
-        // freed by `mm_pasid_drop()` from this raw pointer.
+        // SAFETY: Never moved; `mm_pasid_drop()` frees it from the raw pointer.
         let raw = KBox::into_raw(unsafe { Pin::into_inner_unchecked(new) });
-        // SAFETY: `raw` is valid and not shared yet. The list is unused
-        // but made a valid empty list, as C code would expect.
+        // SAFETY: `raw` is valid and unshared; the unused list is made empty.
         unsafe {
             let head = ptr::addr_of_mut!((*(*raw).c.get()).sva_domains);
             (*head).next = head;
@@ -169,8 +165,7 @@ impl MmData {
             // SAFETY: Published; lives until `mm_pasid_drop()`.
             Ok(_) => Ok(unsafe { &*raw }),
             Err(other) => {
-                // SAFETY: `raw` came from `KBox::into_raw` and was never
-                // shared.
+                // SAFETY: `raw` came from `KBox::into_raw` and was never shared.
                 drop(unsafe { KBox::from_raw(raw) });
                 // SAFETY: As for `cur` above.
                 Ok(unsafe { &*(other as *const MmData) })
@@ -180,8 +175,7 @@ impl MmData {
 
     /// Writes the PASID C readers see.
     fn set_pasid(&self, pasid: u32) {
-        // SAFETY: `pasid` is an aligned `u32` inside an `Opaque` of a live
-        // object; C readers use `READ_ONCE()`, so access it atomically.
+        // SAFETY: Aligned `u32` in an `Opaque`; C reads it with `READ_ONCE()`.
         let p = unsafe { AtomicU32::from_ptr(ptr::addr_of_mut!((*self.c.get()).pasid)) };
         p.store(pasid, Ordering::Release);
     }
@@ -227,9 +221,7 @@ impl Executor for Exec<'_> {
                 Ok(ActionValue::Domain(DomainCookie(domain as usize)))
             }
             Action::FreeDomain { domain } => {
-                // SAFETY: The cookie is a domain from `sva_domain_alloc`,
-                // no longer attached anywhere. Freeing an SVA domain drops
-                // its mm reference.
+                // SAFETY: A domain from `sva_domain_alloc`, attached nowhere any more.
                 unsafe { bindings::iommu_domain_free(domain.cookie.0 as *mut _) };
                 Ok(ActionValue::Unit)
             }
@@ -249,9 +241,7 @@ impl Executor for Exec<'_> {
                     )
                     .map_err(|_| Errno::ENOMEM)?,
                 };
-                // SAFETY: `domain` is live, `dev` has an IOMMU; the handle
-                // is heap-allocated and outlives the attachment (it is
-                // freed only after the detach).
+                // SAFETY: Live domain and device; the handle is freed only after detach.
                 let ret = unsafe {
                     bindings::iommu_attach_device_pasid(
                         domain.cookie.0 as *mut _,
@@ -321,8 +311,7 @@ unsafe fn sva_domain_alloc(
     if domain.is_null() {
         return Err(ENOMEM);
     }
-    // SAFETY: `domain` is a new domain we own; `mm` is live and the domain
-    // keeps it with `mmgrab()` (dropped by `iommu_domain_free()`).
+    // SAFETY: A new domain we own; it keeps `mm` with `mmgrab()`.
     unsafe {
         (*domain).type_ = bindings::IOMMU_DOMAIN_SVA;
         bindings::mmgrab(mm);

@@ -423,23 +423,30 @@ fn groups_are_keyed_by_pasid_too() {
     assert_eq!(d.partial_len(), 2);
 }
 
+/// The token of a group that must have been dispatched.
+fn token(r: Reported<u32>) -> GroupToken {
+    match r {
+        Reported::Dispatched { token, .. } => token,
+        r => panic!("{r:?}"),
+    }
+}
+
 #[test]
 fn removal_protocol() {
     let mut d: IopfDevice<u32, 8, 4> = IopfDevice::new();
     let mut s = sink(usize::MAX);
-    let tok = |r: Reported<u32>| match r {
-        Reported::Dispatched { token, .. } => token,
-        r => panic!("{r:?}"),
-    };
-    let a = tok(d
-        .report(&pr(Some(1), 1, true, 0xa000), Some(1), &mut s)
-        .unwrap());
-    let b = tok(d
-        .report(&pr(Some(1), 2, true, 0xb000), Some(1), &mut s)
-        .unwrap());
-    let c = tok(d
-        .report(&pr(Some(2), 3, true, 0xc000), Some(2), &mut s)
-        .unwrap());
+    let a = token(
+        d.report(&pr(Some(1), 1, true, 0xa000), Some(1), &mut s)
+            .unwrap(),
+    );
+    let b = token(
+        d.report(&pr(Some(1), 2, true, 0xb000), Some(1), &mut s)
+            .unwrap(),
+    );
+    let c = token(
+        d.report(&pr(Some(2), 3, true, 0xc000), Some(2), &mut s)
+            .unwrap(),
+    );
     d.report(&pr(Some(1), 4, false, 0xd000), Some(1), &mut s)
         .unwrap();
     // `a`'s handler is running when PASID 1 is removed.
@@ -465,9 +472,10 @@ fn removal_protocol() {
     );
     assert_eq!(d.complete(c, RespCode::Success), Err(Errno::ENOENT));
     // Device removal answers the rest and refuses new requests.
-    let e = tok(d
-        .report(&pr(None, 9, true, 0xe000), Some(0), &mut s)
-        .unwrap());
+    let e = token(
+        d.report(&pr(None, 9, true, 0xe000), Some(0), &mut s)
+            .unwrap(),
+    );
     let mut sent = Vec::new();
     assert_eq!(d.remove_device(|r| sent.push(r)), 0);
     assert_eq!(sent.len(), 1);
@@ -599,16 +607,14 @@ fn zero_capacity_partial_list() {
 fn busy_by_route() {
     let mut d: IopfDevice<u32, 4, 4> = IopfDevice::new();
     let mut s = sink(usize::MAX);
-    let tok = |r: Reported<u32>| match r {
-        Reported::Dispatched { token, .. } => token,
-        r => panic!("{r:?}"),
-    };
-    let a = tok(d
-        .report(&pr(Some(1), 1, true, 0), Some(10), &mut s)
-        .unwrap());
-    let b = tok(d
-        .report(&pr(Some(1), 2, true, 0), Some(20), &mut s)
-        .unwrap());
+    let a = token(
+        d.report(&pr(Some(1), 1, true, 0), Some(10), &mut s)
+            .unwrap(),
+    );
+    let b = token(
+        d.report(&pr(Some(1), 2, true, 0), Some(20), &mut s)
+            .unwrap(),
+    );
     assert_eq!(d.start(a), Ok(10));
     assert_eq!(d.start(b), Ok(20));
     assert_eq!(d.busy_route(10), 0);
