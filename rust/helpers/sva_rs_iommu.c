@@ -132,3 +132,70 @@ struct workqueue_struct *rust_helper_sva_rs_alloc_iopf_wq(const char *name)
 	 */
 	return alloc_workqueue("iopf_queue/%s", WQ_UNBOUND, 0, name);
 }
+
+#ifdef CONFIG_ARM64
+#include <linux/memblock.h>
+#include <asm/cpufeature.h>
+#include <asm/memory.h>
+#include <asm/sysreg.h>
+
+/*
+ * The CPU's view of an address space, for a context descriptor that shares
+ * it with an SMMU (Shared Virtual Addressing).
+ */
+u64 rust_helper_sva_rs_cpu_mair(void)
+{
+	return read_sysreg(mair_el1);
+}
+
+u32 rust_helper_sva_rs_cpu_vabits(void)
+{
+	return vabits_actual;
+}
+
+/* ID_AA64MMFR0_EL1.PARange of the system (the smallest of all CPUs). */
+u32 rust_helper_sva_rs_cpu_parange(void)
+{
+	u64 reg = read_sanitised_ftr_reg(SYS_ID_AA64MMFR0_EL1);
+
+	return cpuid_feature_extract_unsigned_field(reg, ID_AA64MMFR0_EL1_PARANGE_SHIFT);
+}
+
+/*
+ * Hardware Access flag (1) and dirty state (2) updates the kernel lets
+ * every CPU do on its page tables (ID_AA64MMFR1_EL1.HAFDBS), 0 for none.
+ */
+u32 rust_helper_sva_rs_cpu_hafdbs(void)
+{
+	u64 reg;
+
+	if (!IS_ENABLED(CONFIG_ARM64_HW_AFDBM))
+		return 0;
+	reg = read_sanitised_ftr_reg(SYS_ID_AA64MMFR1_EL1);
+	return cpuid_feature_extract_unsigned_field(reg, ID_AA64MMFR1_EL1_HAFDBS_SHIFT);
+}
+
+u64 rust_helper_sva_rs_mm_pgd_phys(struct mm_struct *mm)
+{
+	return virt_to_phys(mm->pgd);
+}
+
+/*
+ * The linear-map address of [pa, pa + len) for the software SMMUv3 model,
+ * which accesses memory by physical address as an SMMU does: NULL unless
+ * the range is RAM the kernel maps, within one page.
+ */
+void *rust_helper_sva_rs_model_phys_ptr(u64 pa, size_t len)
+{
+	if (!len || len > PAGE_SIZE || (pa & ~PAGE_MASK) + len > PAGE_SIZE)
+		return NULL;
+	if (!pfn_valid(PHYS_PFN(pa)) || !memblock_is_map_memory(pa))
+		return NULL;
+	return phys_to_virt(pa);
+}
+
+u64 rust_helper_sva_rs_model_cmpxchg64(u64 *p, u64 old, u64 new)
+{
+	return cmpxchg64(p, old, new);
+}
+#endif

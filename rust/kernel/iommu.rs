@@ -54,6 +54,12 @@ pub type DomainType = c_uint;
 pub struct DeviceIommu;
 
 impl DeviceIommu {
+    /// The C `struct device` of `dev`, for the device and IOMMU calls this
+    /// module does not wrap.
+    pub fn raw(dev: &Device) -> *mut bindings::device {
+        dev.as_raw()
+    }
+
     /// The IDs (StreamIDs on an SMMU) the firmware gives `dev`, or `None`
     /// if it has no IOMMU description.
     ///
@@ -144,12 +150,22 @@ impl IommuDevice {
 
     /// Adds the instance to sysfs (`/sys/class/iommu/<name>`) and registers
     /// it with the IOMMU core, which then probes the devices behind it.
+    /// `max_pasids` is the number of PASIDs the instance supports (0 for
+    /// none); the core limits each device's PASIDs to it.
     ///
     /// # Safety
     ///
     /// `self` must not move until it is unregistered (keep it pinned, e.g.
     /// in an `Arc` or `Pin<KBox<_>>`), and `ops` must outlive it.
-    pub unsafe fn register(&self, hwdev: &Device, ops: &'static OpsTable, name: &CStr) -> Result {
+    pub unsafe fn register(
+        &self,
+        hwdev: &Device,
+        ops: &'static OpsTable,
+        name: &CStr,
+        max_pasids: u32,
+    ) -> Result {
+        // SAFETY: not registered yet, so the core does not read it concurrently.
+        unsafe { (*self.as_raw()).max_pasids = max_pasids };
         // SAFETY: `self.inner` is valid and pinned (caller); `name` is
         // NUL-terminated and copied by the callee (`%s`).
         to_result(unsafe {
@@ -260,12 +276,30 @@ impl<T: DomainOps> Domain<T> {
         Ok(raw)
     }
 
+    /// Allocates a domain owning `data` for Shared Virtual Addressing; the
+    /// core fills in its type, mm and fault handler after allocation.
+    pub fn new_sva(data: T, ops: &'static DomainOpsTable) -> Result<*mut bindings::iommu_domain> {
+        let d = KBox::new(
+            Self {
+                // SAFETY: zero is a valid initial `iommu_domain`.
+                domain: Opaque::new(unsafe { core::mem::zeroed() }),
+                data,
+            },
+            GFP_KERNEL,
+        )?;
+        let raw = d.domain.get();
+        // SAFETY: `raw` points into the new allocation, not yet shared.
+        unsafe { (*raw).ops = &ops.0 };
+        let _ = KBox::into_raw(d);
+        Ok(raw)
+    }
+
     /// Recovers the domain from the pointer the core passes.
     ///
     /// # Safety
     ///
-    /// `raw` must come from [`Domain::new_paging`] for this `T` and not yet
-    /// be freed.
+    /// `raw` must come from [`Domain::new_paging`] or [`Domain::new_sva`]
+    /// for this `T` and not yet be freed.
     pub unsafe fn from_raw<'a>(raw: *mut bindings::iommu_domain) -> &'a Self {
         // SAFETY: `domain` is the first field of a `repr(C)` struct, so the
         // domain pointer is the object pointer.
@@ -280,6 +314,23 @@ impl<T: DomainOps> Domain<T> {
     /// The C structure.
     pub fn as_raw(&self) -> *mut bindings::iommu_domain {
         self.domain.get()
+    }
+
+    /// Whether `raw` (a domain of any driver) uses the operations `ops`.
+    ///
+    /// # Safety
+    ///
+    /// `raw` must point to a live domain.
+    pub unsafe fn uses_ops(raw: *mut bindings::iommu_domain, ops: &'static DomainOpsTable) -> bool {
+        // SAFETY: the caller guarantees `raw` is live.
+        !raw.is_null() && core::ptr::eq(unsafe { (*raw).ops }, &ops.0)
+    }
+
+    /// The mm of an SVA domain (set by the core), or null.
+    pub fn mm(&self) -> *mut bindings::mm_struct {
+        // SAFETY: the domain is valid while borrowed; the SVA domain's mm
+        // is an anonymous union member the core sets once at allocation.
+        unsafe { (*self.as_raw()).__bindgen_anon_1.__bindgen_anon_2.mm }
     }
 
     /// The domain kind (`IOMMU_DOMAIN_*`), set by the core.
@@ -360,6 +411,17 @@ pub trait DomainOps: Sized + Send + Sync + 'static {
     /// Makes `dev` translate through `domain`.
     fn attach_dev(domain: &Domain<Self>, dev: &Device) -> Result;
 
+    /// Makes the traffic of `dev` tagged with `pasid` translate through
+    /// `domain`, replacing `old` (null when the PASID had no domain).
+    fn set_dev_pasid(
+        _domain: &Domain<Self>,
+        _dev: &Device,
+        _pasid: u32,
+        _old: *mut bindings::iommu_domain,
+    ) -> Result {
+        crate::build_error(crate::error::VTABLE_DEFAULT_ERROR)
+    }
+
     /// Maps `pgcount` pages of `pgsize` from `iova` to `paddr`; `mapped`
     /// receives the number of bytes mapped, also on failure.
     #[allow(clippy::too_many_arguments)]
@@ -423,6 +485,22 @@ impl<T: DomainOps> DomainAdapter<T> {
         // SAFETY: the core passes a live device.
         let dev = unsafe { Device::as_ref(dev) };
         from_result(|| T::attach_dev(domain, dev).map(|()| 0))
+    }
+
+    /// # Safety
+    ///
+    /// Called only by the IOMMU core, with pointers to live objects of this driver.
+    unsafe extern "C" fn set_dev_pasid(
+        d: *mut bindings::iommu_domain,
+        dev: *mut bindings::device,
+        pasid: bindings::ioasid_t,
+        old: *mut bindings::iommu_domain,
+    ) -> c_int {
+        // SAFETY: the core passes a live domain of this driver (type invariant of `Domain`).
+        let domain = unsafe { Domain::from_raw(d) };
+        // SAFETY: the core passes a live device.
+        let dev = unsafe { Device::as_ref(dev) };
+        from_result(|| T::set_dev_pasid(domain, dev, pasid, old).map(|()| 0))
     }
 
     /// # Safety
@@ -527,6 +605,9 @@ pub const fn domain_ops_table<T: DomainOps>() -> DomainOpsTable {
     // SAFETY: all-zero is "no callback" for every field.
     let mut ops: bindings::iommu_domain_ops = unsafe { core::mem::zeroed() };
     ops.attach_dev = Some(DomainAdapter::<T>::attach_dev);
+    if T::HAS_SET_DEV_PASID {
+        ops.set_dev_pasid = Some(DomainAdapter::<T>::set_dev_pasid);
+    }
     if T::HAS_MAP_PAGES {
         ops.map_pages = Some(DomainAdapter::<T>::map_pages);
     }
@@ -641,6 +722,39 @@ pub trait IommuOps: 'static {
         crate::build_error(crate::error::VTABLE_DEFAULT_ERROR)
     }
 
+    /// Enables feature `feat` (`enum iommu_dev_features`) for `dev`.
+    fn dev_enable_feat(_dev: &Device, _feat: u32) -> Result {
+        crate::build_error(crate::error::VTABLE_DEFAULT_ERROR)
+    }
+
+    /// Disables feature `feat` for `dev`.
+    fn dev_disable_feat(_dev: &Device, _feat: u32) -> Result {
+        crate::build_error(crate::error::VTABLE_DEFAULT_ERROR)
+    }
+
+    /// Answers the page request group whose last request is `evt` with
+    /// `msg` (the IOMMU core calls this exactly once per group).
+    fn page_response(
+        _dev: &Device,
+        _evt: &bindings::iopf_fault,
+        _msg: &bindings::iommu_page_response,
+    ) {
+        crate::build_error(crate::error::VTABLE_DEFAULT_ERROR)
+    }
+
+    /// Stops the traffic of `dev` tagged with `pasid` from using `domain`.
+    fn remove_dev_pasid(_dev: &Device, _pasid: u32, _domain: *mut bindings::iommu_domain) {
+        crate::build_error(crate::error::VTABLE_DEFAULT_ERROR)
+    }
+
+    /// Allocates a domain sharing the page tables of `mm` with `dev`.
+    fn domain_alloc_sva(
+        _dev: &Device,
+        _mm: *mut bindings::mm_struct,
+    ) -> Result<*mut bindings::iommu_domain> {
+        crate::build_error(crate::error::VTABLE_DEFAULT_ERROR)
+    }
+
     /// The identity (bypass) domain, if the driver has one.
     const IDENTITY_DOMAIN: Option<&'static StaticDomain> = None;
     /// The blocking domain, if the driver has one.
@@ -727,6 +841,69 @@ impl<T: IommuOps> OpsAdapter<T> {
     /// # Safety
     ///
     /// Called only by the IOMMU core, with pointers to live objects of this driver.
+    unsafe extern "C" fn dev_enable_feat(
+        dev: *mut bindings::device,
+        feat: bindings::iommu_dev_features,
+    ) -> c_int {
+        // SAFETY: live device.
+        from_result(|| T::dev_enable_feat(unsafe { Device::as_ref(dev) }, feat).map(|()| 0))
+    }
+
+    /// # Safety
+    ///
+    /// Called only by the IOMMU core, with pointers to live objects of this driver.
+    unsafe extern "C" fn dev_disable_feat(
+        dev: *mut bindings::device,
+        feat: bindings::iommu_dev_features,
+    ) -> c_int {
+        // SAFETY: live device.
+        from_result(|| T::dev_disable_feat(unsafe { Device::as_ref(dev) }, feat).map(|()| 0))
+    }
+
+    /// # Safety
+    ///
+    /// Called only by the IOMMU core, with pointers to live objects of this driver.
+    unsafe extern "C" fn page_response(
+        dev: *mut bindings::device,
+        evt: *mut bindings::iopf_fault,
+        msg: *mut bindings::iommu_page_response,
+    ) {
+        if evt.is_null() || msg.is_null() {
+            return;
+        }
+        // SAFETY: live device; `evt` and `msg` are valid for the call.
+        unsafe { T::page_response(Device::as_ref(dev), &*evt, &*msg) }
+    }
+
+    /// # Safety
+    ///
+    /// Called only by the IOMMU core, with pointers to live objects of this driver.
+    unsafe extern "C" fn remove_dev_pasid(
+        dev: *mut bindings::device,
+        pasid: bindings::ioasid_t,
+        domain: *mut bindings::iommu_domain,
+    ) {
+        // SAFETY: live device.
+        T::remove_dev_pasid(unsafe { Device::as_ref(dev) }, pasid, domain)
+    }
+
+    /// # Safety
+    ///
+    /// Called only by the IOMMU core, with pointers to live objects of this driver.
+    unsafe extern "C" fn domain_alloc_sva(
+        dev: *mut bindings::device,
+        mm: *mut bindings::mm_struct,
+    ) -> *mut bindings::iommu_domain {
+        // SAFETY: live device; the core holds a reference on `mm`.
+        match T::domain_alloc_sva(unsafe { Device::as_ref(dev) }, mm) {
+            Ok(p) => p,
+            Err(e) => e.to_ptr(),
+        }
+    }
+
+    /// # Safety
+    ///
+    /// Called only by the IOMMU core, with pointers to live objects of this driver.
     unsafe extern "C" fn device_group(dev: *mut bindings::device) -> *mut bindings::iommu_group {
         // SAFETY: live device; both helpers take a reference on the group.
         unsafe {
@@ -754,6 +931,21 @@ pub const fn ops_table<T: IommuOps>(paging_ops: &'static DomainOpsTable) -> OpsT
     }
     if T::HAS_CAPABLE {
         ops.capable = Some(OpsAdapter::<T>::capable);
+    }
+    if T::HAS_DEV_ENABLE_FEAT {
+        ops.dev_enable_feat = Some(OpsAdapter::<T>::dev_enable_feat);
+    }
+    if T::HAS_DEV_DISABLE_FEAT {
+        ops.dev_disable_feat = Some(OpsAdapter::<T>::dev_disable_feat);
+    }
+    if T::HAS_PAGE_RESPONSE {
+        ops.page_response = Some(OpsAdapter::<T>::page_response);
+    }
+    if T::HAS_REMOVE_DEV_PASID {
+        ops.remove_dev_pasid = Some(OpsAdapter::<T>::remove_dev_pasid);
+    }
+    if T::HAS_DOMAIN_ALLOC_SVA {
+        ops.domain_alloc_sva = Some(OpsAdapter::<T>::domain_alloc_sva);
     }
     ops.default_domain_ops = &paging_ops.0;
     ops.pgsize_bitmap = T::PGSIZE_BITMAP as c_ulong;

@@ -26,9 +26,70 @@ mod device;
 mod domain;
 #[cfg(CONFIG_ARM_SMMU_V3_RUST_KUNIT_TEST)]
 mod kunit;
+#[cfg(CONFIG_ARM_SMMU_V3_RUST_MODEL)]
+mod model_backend;
+mod sva;
+#[cfg(CONFIG_ARM_SMMU_V3_RUST_SVA_TEST)]
+mod sva_test;
 
-kernel::module_platform_driver! {
-    type: device::SmmuV3,
+use kernel::{platform::Registration, prelude::*};
+
+/// Removes and returns element `i` of `v`, moving the last element into
+/// its place (the 6.12 `KVec` has no `swap_remove`).
+pub(crate) fn take_at<T>(v: &mut KVec<T>, i: usize) -> Option<T> {
+    let len = v.len();
+    if i >= len {
+        return None;
+    }
+    v.as_mut_slice().swap(i, len - 1);
+    // SAFETY: `len - 1 < len`: the element is initialised and, after `set_len`, no longer owned by `v`.
+    let last = unsafe { core::ptr::read(v.as_ptr().add(len - 1)) };
+    // SAFETY: shrinking by one; the element beyond the new length was moved out above.
+    unsafe { v.set_len(len - 1) };
+    Some(last)
+}
+
+/// Errors the 6.12 `kernel::error::code` does not name.
+pub(crate) mod errno {
+    use kernel::{bindings, error::Error};
+
+    fn e(n: u32) -> Error {
+        Error::from_errno(-(n as i32))
+    }
+
+    pub(crate) fn eopnotsupp() -> Error {
+        e(bindings::EOPNOTSUPP)
+    }
+
+    pub(crate) fn etimedout() -> Error {
+        e(bindings::ETIMEDOUT)
+    }
+
+    pub(crate) fn eilseq() -> Error {
+        e(bindings::EILSEQ)
+    }
+}
+
+
+/// The module: the SMMU driver, and the model's test devices when built.
+struct SmmuModule {
+    _smmu: Pin<KBox<Registration<device::SmmuV3>>>,
+    #[cfg(CONFIG_ARM_SMMU_V3_RUST_SVA_TEST)]
+    _test: Pin<KBox<Registration<sva_test::SvaTestDev>>>,
+}
+
+impl kernel::Module for SmmuModule {
+    fn init(module: &'static ThisModule) -> Result<Self> {
+        Ok(Self {
+            _smmu: KBox::try_pin_init(Registration::new(module), GFP_KERNEL)?,
+            #[cfg(CONFIG_ARM_SMMU_V3_RUST_SVA_TEST)]
+            _test: KBox::try_pin_init(Registration::new(module), GFP_KERNEL)?,
+        })
+    }
+}
+
+module! {
+    type: SmmuModule,
     name: "arm_smmu_v3_rs",
     author: "iommu-sva-rs developers",
     description: "Arm SMMUv3 IOMMU driver (Rust)",

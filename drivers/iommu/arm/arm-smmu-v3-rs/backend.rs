@@ -58,6 +58,71 @@ impl RegisterIo for MmioRegs {
     }
 }
 
+/// The registers of an SMMU instance: MMIO for hardware, or the software
+/// model's register file.
+pub(crate) enum KernelRegs {
+    /// A hardware SMMU.
+    Mmio(MmioRegs),
+    /// The software model ([`crate::model_backend`]).
+    #[cfg(CONFIG_ARM_SMMU_V3_RUST_MODEL)]
+    Model(crate::model_backend::ModelRegs),
+}
+
+impl KernelRegs {
+    /// The model behind these registers, if they are the model's.
+    #[cfg(CONFIG_ARM_SMMU_V3_RUST_MODEL)]
+    pub(crate) fn model(&self) -> Option<&kernel::sync::Arc<crate::model_backend::ModelSmmu>> {
+        match self {
+            Self::Model(m) => Some(&m.0),
+            Self::Mmio(_) => None,
+        }
+    }
+}
+
+macro_rules! dispatch {
+    ($self:ident, $r:ident => $e:expr) => {
+        match $self {
+            KernelRegs::Mmio($r) => $e,
+            #[cfg(CONFIG_ARM_SMMU_V3_RUST_MODEL)]
+            KernelRegs::Model($r) => $e,
+        }
+    };
+}
+
+impl RegisterIo for KernelRegs {
+    fn read32(&self, offset: usize) -> Result<u32, RegFault> {
+        dispatch!(self, r => r.read32(offset))
+    }
+
+    fn write32(&self, offset: usize, value: u32) -> Result<(), RegFault> {
+        dispatch!(self, r => r.write32(offset, value))
+    }
+
+    fn read64(&self, offset: usize) -> Result<u64, RegFault> {
+        dispatch!(self, r => r.read64(offset))
+    }
+
+    fn write64(&self, offset: usize, value: u64) -> Result<(), RegFault> {
+        dispatch!(self, r => r.write64(offset, value))
+    }
+
+    fn read32_relaxed(&self, offset: usize) -> Result<u32, RegFault> {
+        dispatch!(self, r => r.read32_relaxed(offset))
+    }
+
+    fn write32_relaxed(&self, offset: usize, value: u32) -> Result<(), RegFault> {
+        dispatch!(self, r => r.write32_relaxed(offset, value))
+    }
+
+    fn read64_relaxed(&self, offset: usize) -> Result<u64, RegFault> {
+        dispatch!(self, r => r.read64_relaxed(offset))
+    }
+
+    fn write64_relaxed(&self, offset: usize, value: u64) -> Result<(), RegFault> {
+        dispatch!(self, r => r.write64_relaxed(offset, value))
+    }
+}
+
 /// Busy-waiting with `udelay`.
 pub(crate) struct KernelDelay;
 

@@ -8,12 +8,14 @@
 //! [`crate::backend`] and wires it to the kernel.
 
 use crate::{
-    backend::{DmaBuf, KernelDelay, KernelDma, MmioRegs},
+    sva,
+    backend::{DmaBuf, KernelDelay, KernelDma, KernelRegs, MmioRegs},
     domain,
     hw::{
         bits::FieldDump,
         cd::Cd,
         cmd::{Command, PriResp, ResumeAction},
+        pri::PriRequest,
         event::Event,
         regs::Features,
         ste::Ste,
@@ -95,10 +97,35 @@ const STALL_BATCH: usize = 32;
 const MAX_SMMUS: usize = 16;
 
 /// The driver-core types instantiated for the kernel.
-pub(crate) type HwDevice = smmu::Device<MmioRegs, KernelDelay>;
+pub(crate) type HwDevice = smmu::Device<KernelRegs, KernelDelay>;
 pub(crate) type Strtab = StreamTable<DmaBuf, KVec<Option<DmaBuf>>>;
 
-kernel::of_id_table!(SMMU_OF_TABLE, (), [(c_str!("arm,smmu-v3"), ())]);
+/// What a matched firmware node describes.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) enum SmmuKind {
+    /// An SMMUv3 with MMIO registers.
+    Hardware,
+    /// The software model ([`crate::model_backend`]).
+    #[cfg(CONFIG_ARM_SMMU_V3_RUST_MODEL)]
+    Model,
+}
+
+#[cfg(not(CONFIG_ARM_SMMU_V3_RUST_MODEL))]
+kernel::of_id_table!(
+    SMMU_OF_TABLE,
+    SmmuKind,
+    [(c_str!("arm,smmu-v3"), SmmuKind::Hardware)]
+);
+
+#[cfg(CONFIG_ARM_SMMU_V3_RUST_MODEL)]
+kernel::of_id_table!(
+    SMMU_OF_TABLE,
+    SmmuKind,
+    [
+        (c_str!("arm,smmu-v3"), SmmuKind::Hardware),
+        (c_str!("iommu-sva-rs,smmu-v3-model"), SmmuKind::Model)
+    ]
+);
 
 /// An SMMU instance, shared by the devices behind it and their domains.
 ///
@@ -135,6 +162,9 @@ pub(crate) struct Smmu {
     pub(crate) iommu: IommuDevice,
     /// Limits event and page-request messages.
     log_limit: RateLimit,
+    /// The I/O page fault queue (`struct iopf_queue *`) of the masters
+    /// that fault through PRI or stalls; 0 without PRI and stall.
+    iopf_queue: usize,
 }
 
 #[pinned_drop]
@@ -155,12 +185,26 @@ impl Smmu {
         f(&self.hw, &mut q)
     }
 
-    /// The device behind `sid`, if one was probed.
     /// The `struct iommu_device` of this instance.
     pub(crate) fn iommu_device(&self) -> *mut bindings::iommu_device {
         self.iommu.as_raw()
     }
 
+    /// The I/O page fault queue, or null.
+    pub(crate) fn iopf_queue(&self) -> *mut bindings::iopf_queue {
+        self.iopf_queue as *mut bindings::iopf_queue
+    }
+
+    /// The master behind `sid`, if one was probed.
+    pub(crate) fn master_arc(&self, sid: u32) -> Option<Arc<domain::Master>> {
+        self.streams
+            .lock()
+            .iter()
+            .find(|(s, m)| *s == sid && m.is_some())
+            .and_then(|(_, m)| m.clone())
+    }
+
+    /// The device behind `sid`, if one was probed.
     fn master_of(&self, sid: u32) -> Option<ARef<Device>> {
         self.streams
             .lock()
@@ -176,6 +220,13 @@ impl Smmu {
         let mut nstalls = 0usize;
         let mut q = self.evtq.lock();
         let report = q.drain(&self.hw, EVTQ_BUDGET, |ev: &Event, _raw| {
+            if let Some(t) = ev.translation_fault().filter(|t| t.stall_tag.is_some()) {
+                // A stall of a master with I/O page faults enabled is the
+                // core's to resolve and answer.
+                if sva::report_stall(self, t) {
+                    return;
+                }
+            }
             if let Some(stag) = ev.translation_fault().and_then(|t| t.stall_tag) {
                 if let Some(slot) = stalls.get_mut(nstalls) {
                     *slot = (ev.sid(), stag);
@@ -212,10 +263,8 @@ impl Smmu {
         more
     }
 
-    /// Answers page requests. Nothing services them yet (I/O page faults
-    /// arrive with the SVA work), so every request group is denied when its
-    /// last request arrives, as the C driver does: the device must never
-    /// wait for a response that does not come.
+    /// Hands page requests to the I/O page fault core; requests for
+    /// unknown streams or masters without I/O page faults are denied.
     ///
     /// Drains one budget of requests; returns whether records are left.
     fn drain_page_requests(&self) -> bool {
@@ -223,26 +272,20 @@ impl Smmu {
         let Some(q) = q.as_mut() else {
             return false;
         };
-        let report = q.drain(&self.hw, EVTQ_BUDGET, |req, _raw| {
-            if self.log_limit.allow(&self.dev) {
-                dev_warn!(&self.dev, "unexpected page request: {req}\n");
-            }
-            if req.last {
-                let cmd = Command::PriResp {
-                    sid: req.sid,
-                    ssid: req.ssid,
-                    prgi: req.prgi,
-                    resp: PriResp::Deny,
-                };
-                if let Err(e) = self.with_cmdq(|hw, cq| cq.issue(hw, &[cmd], true)) {
-                    dev_err!(&self.dev, "CMD_PRI_RESP: {e}\n");
-                }
-            }
+        let report = q.drain(&self.hw, EVTQ_BUDGET, |req: &PriRequest, _raw| {
+            sva::report_page_request(self, req);
         });
         match report {
             Ok(r) => {
                 if r.overflows > 0 {
                     dev_err!(&self.dev, "PRI queue overflowed: page requests were lost\n");
+                    // Groups whose last request was lost will never
+                    // complete: drop their partial requests.
+                    let iopfq = self.iopf_queue();
+                    if !iopfq.is_null() {
+                        // SAFETY: the queue lives as long as the SMMU.
+                        unsafe { bindings::iopf_queue_discard_partial(iopfq) };
+                    }
                 }
                 r.more
             }
@@ -253,21 +296,34 @@ impl Smmu {
         }
     }
 
-    /// Terminates a stalled transaction with an abort to the device: no
-    /// fault handler resolves stalls yet, and a stall must always be
-    /// answered exactly once.
-    fn resume_abort(&self, sid: u32, stag: u16) {
-        let cmd = Command::Resume {
+    /// Sends `CMD_PRI_RESP` for page request group `prgi` of `sid`.
+    pub(crate) fn pri_respond(&self, sid: u32, ssid: Option<u32>, prgi: u16, resp: PriResp) {
+        let cmd = Command::PriResp {
             sid,
-            stag,
-            action: ResumeAction::Abort,
+            ssid,
+            prgi,
+            resp,
         };
+        if let Err(e) = self.with_cmdq(|hw, cq| cq.issue(hw, &[cmd], true)) {
+            dev_err!(&self.dev, "CMD_PRI_RESP: {e}\n");
+        }
+    }
+
+    /// Answers a stalled transaction (`CMD_RESUME`).
+    pub(crate) fn resume(&self, sid: u32, stag: u16, action: ResumeAction) {
+        let cmd = Command::Resume { sid, stag, action };
         if let Err(e) = self.with_cmdq(|hw, q| q.issue(hw, &[cmd], true)) {
             dev_err!(
                 &self.dev,
                 "CMD_RESUME for StreamID {sid:#x} tag {stag}: {e}\n"
             );
         }
+    }
+
+    /// Terminates a stalled transaction nobody handles: a stall must
+    /// always be answered exactly once.
+    fn resume_abort(&self, sid: u32, stag: u16) {
+        self.resume(sid, stag, ResumeAction::Abort);
     }
 
     fn handle_gerror(&self) {
@@ -318,6 +374,24 @@ pub(crate) fn lookup(fwnode: *mut bindings::fwnode_handle) -> Option<Arc<Smmu>> 
 }
 
 struct EventIrq(Arc<Smmu>);
+
+/// The interrupt handling of a model SMMU, run from a work item.
+#[cfg(CONFIG_ARM_SMMU_V3_RUST_MODEL)]
+struct ModelIrqs(Arc<Smmu>);
+
+#[cfg(CONFIG_ARM_SMMU_V3_RUST_MODEL)]
+impl crate::model_backend::ModelIrq for ModelIrqs {
+    fn service(&self) {
+        self.0.handle_gerror();
+        loop {
+            let more = self.0.drain_events() | self.0.drain_page_requests();
+            if !more {
+                break;
+            }
+            resched();
+        }
+    }
+}
 
 /// Lets other tasks run between two passes over a queue (`cond_resched()`).
 fn resched() {
@@ -372,20 +446,35 @@ pub(crate) struct SmmuV3 {
 }
 
 impl platform::Driver for SmmuV3 {
-    type IdInfo = ();
+    type IdInfo = SmmuKind;
     const NAME: &'static CStr = c_str!("arm-smmu-v3-rs");
-    const OF_ID_TABLE: kernel::of::IdTable<()> = SMMU_OF_TABLE;
+    const OF_ID_TABLE: kernel::of::IdTable<SmmuKind> = SMMU_OF_TABLE;
     // Devices translate through the SMMU for as long as the system runs.
     const SUPPRESS_BIND_ATTRS: bool = true;
 
-    fn probe(pdev: &platform::Device, _info: Option<&'static ()>) -> Result<Pin<KBox<Self>>> {
+    fn probe(pdev: &platform::Device, info: Option<&'static SmmuKind>) -> Result<Pin<KBox<Self>>> {
         let dev: ARef<Device> = pdev.as_dev().into();
-        let regs = pdev.ioremap_resource(0, SMMU_REG_SIZE).inspect_err(|e| {
-            dev_err!(
-                &dev,
-                "cannot map {SMMU_REG_SIZE:#x} bytes of registers: {e:?}\n"
-            );
-        })?;
+        let kind = info.copied().unwrap_or(SmmuKind::Hardware);
+        let regs = match kind {
+            SmmuKind::Hardware => {
+                KernelRegs::Mmio(MmioRegs(pdev.ioremap_resource(0, SMMU_REG_SIZE).inspect_err(
+                    |e| {
+                        dev_err!(
+                            &dev,
+                            "cannot map {SMMU_REG_SIZE:#x} bytes of registers: {e:?}\n"
+                        );
+                    },
+                )?))
+            }
+            #[cfg(CONFIG_ARM_SMMU_V3_RUST_MODEL)]
+            SmmuKind::Model => {
+                let m = crate::model_backend::ModelSmmu::new(
+                    crate::model_backend::kernel_model_config(),
+                )?;
+                dev_info!(&dev, "software SMMUv3 model (test backend)\n");
+                KernelRegs::Model(crate::model_backend::ModelRegs(m))
+            }
+        };
         let cfg = smmu::Config {
             // Until a domain is attached, a stream is blocked, and so is
             // all traffic while the SMMU is disabled.
@@ -394,7 +483,7 @@ impl platform::Driver for SmmuV3 {
             wired_irqs: true,
             ..smmu::Config::DEFAULT
         };
-        let hw = HwDevice::probe(MmioRegs(regs), KernelDelay, cfg).map_err(|e| {
+        let hw = HwDevice::probe(regs, KernelDelay, cfg).map_err(|e| {
             dev_err!(&dev, "unusable SMMU: {e}\n");
             errno(e)
         })?;
@@ -437,6 +526,17 @@ impl platform::Driver for SmmuV3 {
             1u32 << hw.evtq_log2()
         );
 
+        // Masters that fault through PRI or stalls need a fault queue.
+        let iopf_queue = if features.pri || features.stalls() {
+            // SAFETY: the name is NUL-terminated and copied.
+            let q = unsafe { bindings::iopf_queue_alloc(dev.name_cstr().as_char_ptr()) };
+            if q.is_null() {
+                dev_warn!(&dev, "no I/O page fault queue: page faults will not be resolved\n");
+            }
+            q as usize
+        } else {
+            0
+        };
         let (fwnode, smmu_dev) = (dev.fwnode() as usize, dev.clone());
         let smmu = Arc::pin_init(
             pin_init!(Smmu {
@@ -453,9 +553,20 @@ impl platform::Driver for SmmuV3 {
                 streams <- new_spinlock!(KVec::new(), "arm_smmu_v3_rs:streams"),
                 iommu: IommuDevice::new(),
                 log_limit: RateLimit::new(),
+                iopf_queue,
             }),
             GFP_KERNEL,
-        )?;
+        )
+        .inspect_err(|_| {
+            if iopf_queue != 0 {
+                // SAFETY: allocated above and not used by anything yet.
+                unsafe { bindings::iopf_queue_free(iopf_queue as *mut bindings::iopf_queue) };
+            }
+        })?;
+        #[cfg(CONFIG_ARM_SMMU_V3_RUST_MODEL)]
+        if let Some(m) = smmu.hw.io().model() {
+            m.set_irq(Some(Arc::new(ModelIrqs(smmu.clone()), GFP_KERNEL)?))?;
+        }
 
         let evt_irq = match optional_irq(pdev, c_str!("eventq"))? {
             Some(n) => Some(ThreadedRegistration::new(
@@ -517,12 +628,25 @@ impl platform::Driver for SmmuV3 {
             },
             GFP_KERNEL,
         )?;
-        let name = CString::try_from_fmt(format_args!(
-            "smmu3.{:#x}",
-            pdev.mem_resource(0).map_or(0, |r| r.start)
-        ))?;
+        let name = match kind {
+            SmmuKind::Hardware => CString::try_from_fmt(format_args!(
+                "smmu3.{:#x}",
+                pdev.mem_resource(0).map_or(0, |r| r.start)
+            ))?,
+            #[cfg(CONFIG_ARM_SMMU_V3_RUST_MODEL)]
+            SmmuKind::Model => CString::try_from_fmt(format_args!("smmu3-model.{}", this.slot))?,
+        };
+        let max_pasids = if sva::sva_supported(&this.smmu) {
+            1u32 << features.ssidsize
+        } else {
+            0
+        };
         // SAFETY: `iommu` lives in the pinned `Arc<Smmu>`, unregistered in `drop`.
-        let reg = unsafe { this.smmu.iommu.register(&dev, &domain::OPS, &name) };
+        let reg = unsafe {
+            this.smmu
+                .iommu
+                .register(&dev, &domain::OPS, &name, max_pasids)
+        };
         if let Err(e) = reg {
             dev_err!(&dev, "cannot register with the IOMMU core: {e:?}\n");
             return Err(e);
@@ -540,8 +664,17 @@ impl Drop for SmmuV3 {
         self.evt_irq.take();
         self.pri_irq.take();
         self.gerror_irq.take();
+        #[cfg(CONFIG_ARM_SMMU_V3_RUST_MODEL)]
+        if let Some(m) = self.smmu.hw.io().model() {
+            let _ = m.set_irq(None);
+        }
         if let Err(e) = self.smmu.hw.disable() {
             dev_err!(&self.smmu.dev, "cannot disable the SMMU: {e}\n");
+        }
+        let q = self.smmu.iopf_queue();
+        if !q.is_null() {
+            // SAFETY: every master left the queue when it was released.
+            unsafe { bindings::iopf_queue_free(q) };
         }
     }
 }
@@ -614,17 +747,29 @@ impl core::fmt::Display for SmmuState {
                     Err(e) => writeln!(f, "  sid {sid:#x} STE unreadable: {e}")?,
                 }
             }
-            if let Some(table) = m.cd_table.lock().as_ref() {
-                match table.read_cd(0) {
-                    Ok(cd) => writeln!(
-                        f,
-                        "  CD[0] {}",
-                        FieldDump {
-                            words: &cd.0,
-                            fields: Cd::FIELDS,
-                        }
-                    )?,
-                    Err(e) => writeln!(f, "  CD[0] unreadable: {e}")?,
+            let st = m.state.lock();
+            if let Some(table) = st.cd_table.as_ref() {
+                writeln!(
+                    f,
+                    "  CD table: {} SSIDs, {}, {} leaves",
+                    table.num_ssids(),
+                    if table.is_two_level() { "2-level" } else { "linear" },
+                    table.leaf_count()
+                )?;
+                let ssids = Iterator::chain(core::iter::once(0), st.pasids.iter().map(|p| p.pasid));
+                for ssid in ssids {
+                    match table.read_cd(ssid) {
+                        Ok(cd) if ssid == 0 && !cd.v() => {}
+                        Ok(cd) => writeln!(
+                            f,
+                            "  CD[{ssid}] {}",
+                            FieldDump {
+                                words: &cd.0,
+                                fields: Cd::FIELDS,
+                            }
+                        )?,
+                        Err(e) => writeln!(f, "  CD[{ssid}] unreadable: {e}")?,
+                    }
                 }
             }
         }

@@ -21,10 +21,11 @@ use crate::{
         regs::{Oas, Shareability},
         ste::{S1Dss, S1Fmt, Ste},
     },
-    smmu::{AllocError, CdLeaf, CdTable, CoherentBuf, DmaAlloc, InvContext, SmmuError},
+    smmu::{AllocError, CdLeaf, CdLeafSlots, CdTable, CoherentBuf, DmaAlloc, InvContext, SmmuError},
 };
+use core::sync::atomic::AtomicBool;
 use kernel::{
-    bindings, dev_err,
+    bindings, c_str, dev_err,
     device::Device,
     iommu::{
         self,
@@ -34,7 +35,8 @@ use kernel::{
     },
     new_mutex,
     prelude::*,
-    sync::{Arc, Mutex},
+    str::CStr,
+    sync::{Arc, ArcBorrow, Mutex},
     types::ARef,
 };
 
@@ -50,6 +52,55 @@ const IAS_BITS: u32 = 48;
 
 fn errno(e: SmmuError) -> Error {
     Error::from_errno(e.errno())
+}
+
+/// The PASID width firmware gives a platform device (`pasid-num-bits`),
+/// 0 if none. (PCI PASID capabilities are not used yet.)
+fn master_pasid_bits(dev: &Device) -> u32 {
+    if DeviceIommu::is_pci(dev) {
+        return 0;
+    }
+    let mut bits = 0u32;
+    // SAFETY: `dev` is live, the name a NUL-terminated string, `bits` room for one value.
+    let r = unsafe {
+        bindings::device_property_read_u32_array(
+            DeviceIommu::raw(dev),
+            c_str!("pasid-num-bits").as_char_ptr(),
+            &mut bits,
+            1,
+        )
+    };
+    if r == 0 {
+        bits.min(u32::from(crate::hw::regs::Features::MAX_SSIDSIZE))
+    } else {
+        0
+    }
+}
+
+/// Whether firmware describes `dev` as sending page requests. PCI PRI is
+/// not used yet; the model's test devices say so with `iommu-sva-rs,pri`.
+fn master_has_pri(dev: &Device) -> bool {
+    #[cfg(CONFIG_ARM_SMMU_V3_RUST_MODEL)]
+    {
+        dev.property_present(c_str!("iommu-sva-rs,pri"))
+    }
+    #[cfg(not(CONFIG_ARM_SMMU_V3_RUST_MODEL))]
+    {
+        let _ = dev;
+        false
+    }
+}
+
+/// Property presence on a device.
+trait PropertyPresent {
+    fn property_present(&self, name: &CStr) -> bool;
+}
+
+impl PropertyPresent for Device {
+    fn property_present(&self, name: &CStr) -> bool {
+        // SAFETY: `self` is live, `name` NUL-terminated.
+        unsafe { bindings::device_property_present(DeviceIommu::raw(self), name.as_char_ptr()) }
+    }
 }
 
 /// Allocator of the SMMU's ASIDs (1 up to the ASID width; 0 is never
@@ -72,7 +123,7 @@ impl AsidMap {
         Ok(Self { bits, next: 1 })
     }
 
-    fn alloc(&mut self) -> Option<u16> {
+    pub(crate) fn alloc(&mut self) -> Option<u16> {
         let n = self.bits.len() * 64;
         for i in 0..n {
             let a = (self.next + i) % n;
@@ -86,7 +137,7 @@ impl AsidMap {
         None
     }
 
-    fn free(&mut self, asid: u16) {
+    pub(crate) fn free(&mut self, asid: u16) {
         let a = usize::from(asid);
         if a != 0 {
             if let Some(w) = self.bits.get_mut(a / 64) {
@@ -96,12 +147,115 @@ impl AsidMap {
     }
 }
 
-/// A master's CD table, with level-2 leaves held in a `KVec`.
-pub(crate) type MasterCdTable = CdTable<DmaBuf, KVec<Option<CdLeaf<DmaBuf>>>>;
+/// Level-2 leaves of a master's CD table.
+///
+/// A leaf emptied by [`CdLeafSlots::take`] is retired here rather than
+/// handed back: the CD table frees leaves while the command queue lock is
+/// held with interrupts off, where coherent memory cannot be freed.
+/// [`MasterState::free_retired`] frees them once the lock is dropped.
+///
+/// # Invariants
+///
+/// `retired` has capacity for every slot, so retiring never allocates.
+pub(crate) struct KernelCdLeaves {
+    slots: KVec<Option<CdLeaf<DmaBuf>>>,
+    retired: KVec<CdLeaf<DmaBuf>>,
+}
 
-/// SubstreamID bits a master's CD table is sized for (none yet: PASIDs
-/// come with SVA).
-const MASTER_SSID_BITS: u8 = 0;
+impl KernelCdLeaves {
+    fn new(n: usize) -> Result<Self> {
+        let mut slots = KVec::with_capacity(n, GFP_KERNEL)?;
+        for _ in 0..n {
+            slots.push(None, GFP_KERNEL)?;
+        }
+        Ok(Self {
+            slots,
+            retired: KVec::with_capacity(n, GFP_KERNEL)?,
+        })
+    }
+}
+
+impl CdLeafSlots<DmaBuf> for KernelCdLeaves {
+    fn slots(&self) -> usize {
+        self.slots.len()
+    }
+
+    fn leaf(&self, index: usize) -> Option<&CdLeaf<DmaBuf>> {
+        self.slots.get(index).and_then(Option::as_ref)
+    }
+
+    fn leaf_mut(&mut self, index: usize) -> Option<&mut CdLeaf<DmaBuf>> {
+        self.slots.get_mut(index).and_then(Option::as_mut)
+    }
+
+    fn fill(&mut self, index: usize, leaf: CdLeaf<DmaBuf>) -> Result<(), CdLeaf<DmaBuf>> {
+        match self.slots.get_mut(index) {
+            Some(slot @ None) => {
+                *slot = Some(leaf);
+                Ok(())
+            }
+            _ => Err(leaf),
+        }
+    }
+
+    fn take(&mut self, index: usize) -> Option<CdLeaf<DmaBuf>> {
+        let leaf = self.slots.get_mut(index).and_then(Option::take)?;
+        // Never allocates: capacity for every slot (type invariant).
+        let _ = self.retired.push(leaf, GFP_ATOMIC);
+        None
+    }
+}
+
+/// A master's CD table.
+pub(crate) type MasterCdTable = CdTable<DmaBuf, KernelCdLeaves>;
+
+/// What a master's untagged traffic (and SSID 0) translates with.
+#[derive(Clone, Copy)]
+pub(crate) enum Dflt {
+    /// Nothing attached yet: aborted.
+    None,
+    /// The blocking domain.
+    Blocked,
+    /// The identity domain.
+    Identity,
+    /// A paging domain, through this CD at SSID 0.
+    Paging(Cd),
+}
+
+/// A PASID of a master and the domain it is attached to.
+#[derive(Clone, Copy)]
+pub(crate) struct PasidAttach {
+    pub(crate) pasid: u32,
+    /// The `struct iommu_domain` (address only: compared, never followed).
+    pub(crate) domain: usize,
+    pub(crate) sva: bool,
+}
+
+/// A master's mutable state.
+pub(crate) struct MasterState {
+    /// The CD table, allocated on first use (a paging attach or a PASID).
+    pub(crate) cd_table: Option<MasterCdTable>,
+    pub(crate) dflt: Dflt,
+    /// PASIDs with a domain (never `IOMMU_NO_PASID`).
+    pub(crate) pasids: KVec<PasidAttach>,
+    /// `IOMMU_DEV_FEAT_SVA` enabled.
+    pub(crate) sva: bool,
+    /// On the SMMU's I/O page fault queue.
+    pub(crate) on_iopf_queue: bool,
+}
+
+impl MasterState {
+    /// Frees the CD leaves the table retired (outside the command queue
+    /// lock).
+    fn free_retired(&mut self) {
+        if let Some(t) = self.cd_table.as_mut() {
+            let retired = &mut t.leaves_mut().retired;
+            while let Some(leaf) = crate::take_at(retired, 0) {
+                drop(leaf);
+            }
+        }
+    }
+}
 
 /// Per-device state, stored with `dev_iommu_priv_set` from probe to
 /// release.
@@ -111,23 +265,42 @@ const MASTER_SSID_BITS: u8 = 0;
 /// can keep a master alive past its release.
 #[pin_data]
 pub(crate) struct Master {
-    smmu: Arc<Smmu>,
+    pub(crate) smmu: Arc<Smmu>,
     pub(crate) dev: ARef<Device>,
     pub(crate) sids: KVec<u32>,
-    /// The context-descriptor table, allocated on the first paging attach.
-    /// Only SSID 0 is used until PASIDs arrive with SVA; the table already
-    /// supports them (linear or 2-level).
+    /// SubstreamID bits the master uses: its PASID width (`pasid-num-bits`
+    /// or PCI PASID capability) within the SMMU's `SSIDSIZE`.
+    pub(crate) ssid_bits: u8,
+    /// The master tolerates stalled transactions (`dma-can-stall`, on an
+    /// SMMU that can stall).
+    pub(crate) stall: bool,
+    /// The master sends page requests (PRI).
+    pub(crate) pri: bool,
+    /// `IOMMU_DEV_FEAT_IOPF` enabled: faults are reported to the IOMMU
+    /// core (read by the fault paths without the state lock).
+    pub(crate) iopf: AtomicBool,
     #[pin]
-    pub(crate) cd_table: Mutex<Option<MasterCdTable>>,
+    pub(crate) state: Mutex<MasterState>,
 }
 
 impl Master {
     /// # Safety
     ///
     /// `dev` must have been probed by this driver and not yet released.
-    unsafe fn from_dev<'a>(dev: &Device) -> &'a Master {
+    pub(crate) unsafe fn from_dev<'a>(dev: &Device) -> &'a Master {
         // SAFETY: `probe_device` stored an `Arc<Master>`, dropped in `release_device`.
         unsafe { &*(DeviceIommu::get_priv(dev) as *const Master) }
+    }
+
+    /// A new reference to the master of `dev`.
+    ///
+    /// # Safety
+    ///
+    /// As for [`Master::from_dev`].
+    pub(crate) unsafe fn arc_from_dev(dev: &Device) -> Arc<Master> {
+        // SAFETY: the private pointer is an `Arc<Master>` kept until release (see `from_dev`).
+        let borrow = unsafe { ArcBorrow::from_raw(DeviceIommu::get_priv(dev) as *const Master) };
+        borrow.into()
     }
 
     /// Installs `ste` for every StreamID of the device.
@@ -145,6 +318,170 @@ impl Master {
                 })?;
         }
         Ok(())
+    }
+
+    /// Allocates the CD table if needed (sized for every PASID of the
+    /// master), where sleeping is allowed.
+    fn ensure_cd_table<'a>(&self, st: &'a mut MasterState) -> Result<&'a mut MasterCdTable> {
+        if st.cd_table.is_none() {
+            let smmu = &*self.smmu;
+            let geom = MasterCdTable::geometry_for(&smmu.hw, self.ssid_bits).map_err(errno)?;
+            let leaves = KernelCdLeaves::new(if geom.s1fmt() == S1Fmt::Linear {
+                0
+            } else {
+                geom.l1_entries() as usize
+            })?;
+            st.cd_table = Some(
+                MasterCdTable::new(&smmu.alloc, &smmu.hw, self.ssid_bits, self.stall, leaves)
+                    .map_err(errno)?,
+            );
+        }
+        st.cd_table.as_mut().ok_or(ENOMEM)
+    }
+
+    /// Installs `cd` at `ssid` (allocating the table and, for a 2-level
+    /// table, the leaf beforehand, outside the command queue lock).
+    pub(crate) fn install_cd(&self, st: &mut MasterState, ssid: u32, cd: &Cd) -> Result {
+        let smmu = &*self.smmu;
+        let table = self.ensure_cd_table(st)?;
+        let present = table.is_present(ssid).map_err(errno)?;
+        let leaf = if present {
+            None
+        } else {
+            let bytes = table
+                .geometry()
+                .l2_table_bytes()
+                .max(64)
+                .checked_next_power_of_two()
+                .and_then(|b| usize::try_from(b).ok())
+                .ok_or(EINVAL)?;
+            Some(smmu.alloc.alloc_coherent(bytes).map_err(|_| ENOMEM)?)
+        };
+        let pre = Preallocated::new(leaf);
+        let r = smmu.with_cmdq(|hw, q| table.install_cd(&pre, hw, q, &self.sids, ssid, cd));
+        drop(pre);
+        st.free_retired();
+        r.map(|_| ()).map_err(|e| {
+            dev_err!(&self.dev, "writing the CD of SSID {ssid:#x}: {e}\n");
+            errno(e)
+        })
+    }
+
+    /// Clears the CD of `ssid`; frees its leaf when it was the last one.
+    pub(crate) fn clear_cd(&self, st: &mut MasterState, ssid: u32) -> Result {
+        let Some(table) = st.cd_table.as_mut() else {
+            return Ok(());
+        };
+        let r = self
+            .smmu
+            .with_cmdq(|hw, q| table.clear_cd(hw, q, &self.sids, ssid));
+        st.free_retired();
+        r.map(|_| ()).map_err(|e| {
+            dev_err!(&self.dev, "clearing the CD of SSID {ssid:#x}: {e}\n");
+            errno(e)
+        })
+    }
+
+    /// Writes the STEs that `st` calls for: without PASIDs a bypass, abort
+    /// or CD-table STE; with PASIDs always the CD table, `S1DSS` deciding
+    /// what untagged traffic does.
+    pub(crate) fn apply_ste(&self, st: &mut MasterState) -> Result {
+        let caps = self.smmu.hw.ste_caps();
+        let s1dss = match st.dflt {
+            Dflt::Paging(_) => S1Dss::Ssid0,
+            Dflt::Identity if !st.pasids.is_empty() => S1Dss::Bypass,
+            Dflt::None | Dflt::Blocked if !st.pasids.is_empty() => S1Dss::Terminate,
+            Dflt::Identity => return self.install_ste(&Ste::bypass(&caps)),
+            Dflt::None | Dflt::Blocked => return self.install_ste(&Ste::abort()),
+        };
+        let table = self.ensure_cd_table(st)?;
+        let ste = Ste::cd_table(&caps, &table.ste_config(s1dss, false)).map_err(|e| {
+            dev_err!(&self.dev, "cannot build the STE: {e:?}\n");
+            EINVAL
+        })?;
+        self.install_ste(&ste)
+    }
+
+    /// Makes `dflt` the translation of untagged traffic.
+    fn attach_default(&self, dflt: Dflt) -> Result {
+        let mut st = self.state.lock();
+        if let Dflt::Paging(cd) = dflt {
+            self.install_cd(&mut st, 0, &cd)?;
+        }
+        let was = st.dflt;
+        st.dflt = dflt;
+        if let Err(e) = self.apply_ste(&mut st) {
+            st.dflt = was;
+            return Err(e);
+        }
+        if !matches!(dflt, Dflt::Paging(_)) && matches!(was, Dflt::Paging(_)) {
+            // No STE uses CD 0 for untagged traffic any more.
+            let _ = self.clear_cd(&mut st, 0);
+        }
+        Ok(())
+    }
+
+    /// Attaches `domain` (a `struct iommu_domain`) to `pasid` with `cd`.
+    pub(crate) fn attach_pasid(
+        &self,
+        pasid: u32,
+        domain: *mut bindings::iommu_domain,
+        sva: bool,
+        cd: &Cd,
+    ) -> Result {
+        if pasid == 0 || u64::from(pasid) >= 1u64 << self.ssid_bits {
+            return Err(EINVAL);
+        }
+        let mut st = self.state.lock();
+        if sva && !st.sva {
+            return Err(EINVAL);
+        }
+        let entry = PasidAttach {
+            pasid,
+            domain: domain as usize,
+            sva,
+        };
+        let pos = st.pasids.iter().position(|p| p.pasid == pasid);
+        if pos.is_none() {
+            st.pasids.reserve(1, GFP_KERNEL)?;
+        }
+        self.install_cd(&mut st, pasid, cd)?;
+        match pos {
+            Some(i) => st.pasids[i] = entry,
+            None => {
+                st.pasids.push(entry, GFP_KERNEL)?;
+                if st.pasids.len() == 1 {
+                    if let Err(e) = self.apply_ste(&mut st) {
+                        let _ = crate::take_at(&mut st.pasids, 0);
+                        let _ = self.clear_cd(&mut st, pasid);
+                        return Err(e);
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Detaches whatever `pasid` is attached to; returns the entry.
+    pub(crate) fn detach_pasid(&self, pasid: u32) -> Option<PasidAttach> {
+        let mut st = self.state.lock();
+        let i = st.pasids.iter().position(|p| p.pasid == pasid)?;
+        let entry = crate::take_at(&mut st.pasids, i)?;
+        let _ = self.clear_cd(&mut st, pasid);
+        if st.pasids.is_empty() {
+            let _ = self.apply_ste(&mut st);
+        }
+        Some(entry)
+    }
+
+    /// Replaces the CD of `pasid` with `cd` if it is still attached to
+    /// `domain` (the SVA domain's mm went away).
+    pub(crate) fn replace_cd(&self, pasid: u32, domain: usize, cd: &Cd) -> Result {
+        let mut st = self.state.lock();
+        if !st.pasids.iter().any(|p| p.pasid == pasid && p.domain == domain) {
+            return Ok(());
+        }
+        self.install_cd(&mut st, pasid, cd)
     }
 }
 
@@ -179,12 +516,12 @@ impl DmaAlloc for Preallocated {
 
 /// TLB maintenance of one ASID; the cookie of a domain's page tables.
 pub(crate) struct Flush {
-    smmu: Arc<Smmu>,
-    asid: u16,
+    pub(crate) smmu: Arc<Smmu>,
+    pub(crate) asid: u16,
 }
 
 impl Flush {
-    fn invalidate_asid(&self) {
+    pub(crate) fn invalidate_asid(&self) {
         if let Err(e) = self
             .smmu
             .with_cmdq(|hw, q| q.tlbi_context(hw, InvContext::Asid(self.asid)))
@@ -197,7 +534,7 @@ impl Flush {
     /// of `leaf_size` bytes (a page or a block), one command per entry is
     /// enough without range invalidation, and the TTL hint names their
     /// level.
-    fn invalidate_range(&self, iova: u64, size: u64, leaf: bool, leaf_size: usize) {
+    pub(crate) fn invalidate_range(&self, iova: u64, size: u64, leaf: bool, leaf_size: usize) {
         let mut req = TlbiRequest::new(iova, size, Granule::Size4K, leaf, true);
         if leaf && leaf_size.is_power_of_two() {
             let shift = leaf_size.trailing_zeros();
@@ -324,36 +661,22 @@ impl DomainOps for PagingDomain {
         if !Arc::ptr_eq(&master.smmu, &d.smmu) {
             return Err(EINVAL);
         }
-        let smmu = &*master.smmu;
-        let mut cd_table = master.cd_table.lock();
-        if cd_table.is_none() {
-            // Allocated here, where sleeping is allowed; installing CDs
-            // below runs with interrupts off and never allocates.
-            let geom = MasterCdTable::geometry_for(&smmu.hw, MASTER_SSID_BITS).map_err(errno)?;
-            let mut leaves = KVec::new();
-            if geom.s1fmt() != S1Fmt::Linear {
-                for _ in 0..geom.l1_entries() {
-                    leaves.push(None, GFP_KERNEL)?;
-                }
-            }
-            *cd_table = Some(
-                MasterCdTable::new(&smmu.alloc, &smmu.hw, MASTER_SSID_BITS, false, leaves)
-                    .map_err(errno)?,
-            );
+        master.attach_default(Dflt::Paging(d.cd))
+    }
+
+    fn set_dev_pasid(
+        domain: &Domain<Self>,
+        dev: &Device,
+        pasid: u32,
+        _old: *mut bindings::iommu_domain,
+    ) -> Result {
+        // SAFETY: the core only attaches devices this driver probed.
+        let master = unsafe { Master::from_dev(dev) };
+        let d = domain.data();
+        if !Arc::ptr_eq(&master.smmu, &d.smmu) {
+            return Err(EINVAL);
         }
-        let table = cd_table.as_mut().ok_or(ENOMEM)?;
-        let no_alloc = Preallocated::new(None);
-        smmu.with_cmdq(|hw, q| table.install_cd(&no_alloc, hw, q, &master.sids, 0, &d.cd))
-            .map_err(|e| {
-                dev_err!(dev, "writing the context descriptor: {e}\n");
-                errno(e)
-            })?;
-        let ste = Ste::cd_table(&smmu.hw.ste_caps(), &table.ste_config(S1Dss::Ssid0, false))
-            .map_err(|e| {
-                dev_err!(dev, "cannot build the STE: {e:?}\n");
-                EINVAL
-            })?;
-        master.install_ste(&ste)
+        master.attach_pasid(pasid, domain.as_raw(), false, &d.cd)
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -411,7 +734,7 @@ impl StaticDomainOps for IdentityDomain {
     fn attach_dev(_domain: *mut bindings::iommu_domain, dev: &Device) -> Result {
         // SAFETY: the core only attaches devices this driver probed.
         let master = unsafe { Master::from_dev(dev) };
-        master.install_ste(&Ste::bypass(&master.smmu.hw.ste_caps()))
+        master.attach_default(Dflt::Identity)
     }
 }
 
@@ -422,7 +745,7 @@ impl StaticDomainOps for BlockedDomain {
     fn attach_dev(_domain: *mut bindings::iommu_domain, dev: &Device) -> Result {
         // SAFETY: the core only attaches devices this driver probed.
         let master = unsafe { Master::from_dev(dev) };
-        master.install_ste(&Ste::abort())
+        master.attach_default(Dflt::Blocked)
     }
 }
 
@@ -430,7 +753,7 @@ static IDENTITY_OPS: DomainOpsTable = iommu::static_domain_ops_table::<IdentityD
 static BLOCKED_OPS: DomainOpsTable = iommu::static_domain_ops_table::<BlockedDomain>();
 static IDENTITY: StaticDomain = StaticDomain::new(bindings::IOMMU_DOMAIN_IDENTITY, &IDENTITY_OPS);
 static BLOCKED: StaticDomain = StaticDomain::new(bindings::IOMMU_DOMAIN_BLOCKED, &BLOCKED_OPS);
-static PAGING_OPS: DomainOpsTable = iommu::domain_ops_table::<PagingDomain>();
+pub(crate) static PAGING_OPS: DomainOpsTable = iommu::domain_ops_table::<PagingDomain>();
 
 /// The driver's `struct iommu_ops`.
 pub(crate) static OPS: OpsTable = iommu::ops_table::<SmmuOps>(&PAGING_OPS);
@@ -497,12 +820,27 @@ impl IommuOps for SmmuOps {
         }
         let iommu = smmu.iommu_device();
         let streams_of = smmu.clone();
+        let f = &smmu.features;
+        let ssid_bits = master_pasid_bits(dev).min(u32::from(f.ssidsize)) as u8;
+        let stall = f.stalls() && (f.stall_forced() || dev.property_present(c_str!("dma-can-stall")));
+        let pri = f.pri && master_has_pri(dev);
+        let state = MasterState {
+            cd_table: None,
+            dflt: Dflt::None,
+            pasids: KVec::new(),
+            sva: false,
+            on_iopf_queue: false,
+        };
         let master = Arc::pin_init(
             pin_init!(Master {
                 smmu,
                 dev: dev.into(),
                 sids,
-                cd_table <- new_mutex!(None, "arm_smmu_v3_rs:cd_table"),
+                ssid_bits,
+                stall,
+                pri,
+                iopf: AtomicBool::new(false),
+                state <- new_mutex!(state, "arm_smmu_v3_rs:master"),
             }),
             GFP_KERNEL,
         )?;
@@ -536,9 +874,13 @@ impl IommuOps for SmmuOps {
         if master.install_ste(&master.smmu.hw.default_ste()).is_err() {
             // An STE may still point at the CD table: the SMMU could keep
             // reading it, so it must never be freed (and reused).
-            if let Some(table) = master.cd_table.lock().take() {
+            if let Some(table) = master.state.lock().cd_table.take() {
                 core::mem::forget(table);
             }
+        }
+        let mut st = master.state.lock();
+        if st.on_iopf_queue {
+            crate::sva::leave_iopf_queue(&master, &mut st);
         }
         for slot in master.smmu.streams.lock().iter_mut() {
             if slot.1.as_ref().is_some_and(|m| Arc::ptr_eq(m, &master)) {
@@ -567,6 +909,33 @@ impl IommuOps for SmmuOps {
     fn get_resv_regions(dev: &Device, list: *mut bindings::list_head) {
         // SAFETY: `list` is the core's list head for this call.
         unsafe { iommu::add_sw_msi_and_dma_regions(dev, list, MSI_IOVA_BASE, MSI_IOVA_LENGTH) };
+    }
+
+    fn dev_enable_feat(dev: &Device, feat: u32) -> Result {
+        crate::sva::enable_feat(dev, feat)
+    }
+
+    fn dev_disable_feat(dev: &Device, feat: u32) -> Result {
+        crate::sva::disable_feat(dev, feat)
+    }
+
+    fn page_response(
+        dev: &Device,
+        evt: &bindings::iopf_fault,
+        msg: &bindings::iommu_page_response,
+    ) {
+        crate::sva::page_response(dev, evt, msg)
+    }
+
+    fn remove_dev_pasid(dev: &Device, pasid: u32, domain: *mut bindings::iommu_domain) {
+        crate::sva::remove_dev_pasid(dev, pasid, domain)
+    }
+
+    fn domain_alloc_sva(
+        dev: &Device,
+        mm: *mut bindings::mm_struct,
+    ) -> Result<*mut bindings::iommu_domain> {
+        crate::sva::domain_alloc_sva(dev, mm)
     }
 
     fn capable(dev: &Device, cap: u32) -> bool {

@@ -73,6 +73,9 @@ impl<
                 return;
             }
             bump(&mut self.stats.commands);
+            if cmd_is_tlbi(words) {
+                bump(&mut self.stats.tlbi_commands);
+            }
             cons = q.inc(cons);
             self.regs.cmdq.cons = cons;
         }
@@ -280,4 +283,10 @@ mod tests {
         assert_eq!(narrow.mask_asid(0xabcd), 0xcd);
         assert_eq!(narrow.mask_asid(0xff), 0xff);
     }
+}
+
+/// Whether the raw command `words` is a TLB invalidation that the model
+/// executed (opcodes `0x10..=0x30`, `CMD_TLBI_*`).
+fn cmd_is_tlbi(words: [u64; 2]) -> bool {
+    matches!(words[0] & 0xff, 0x10..=0x30)
 }

@@ -242,6 +242,8 @@ pub struct Stats {
     pub commands: u64,
     /// Commands that stopped the queue (`CERROR_*`).
     pub command_errors: u64,
+    /// TLB invalidation commands (`CMD_TLBI_*`) executed.
+    pub tlbi_commands: u64,
     /// Configuration cache hits (STE, CD or L1CD).
     pub cfg_hits: u64,
     /// Configuration structure fetches from memory.
@@ -380,6 +382,36 @@ impl<
             irqs: IrqCounters::default(),
             stats: Stats::default(),
         }
+    }
+
+    /// Builds the model of [`Smmu::new`] directly in `slot`, field by
+    /// field, and returns it initialised.
+    ///
+    /// With the default capacities the model is larger than a kernel
+    /// stack should carry; this never holds more than one cache on the
+    /// stack, so the kernel can put the model straight on the heap.
+    pub fn new_in(slot: &mut core::mem::MaybeUninit<Self>, cfg: ModelConfig) -> &mut Self {
+        let cfg = cfg.sanitized(STALLS);
+        let ids = cfg.id_regs();
+        let p = slot.as_mut_ptr();
+        // SAFETY: `p` is valid for writes of `Self`; each field is written once, without reading.
+        unsafe {
+            core::ptr::addr_of_mut!((*p).cfg).write(cfg);
+            core::ptr::addr_of_mut!((*p).ids).write(ids);
+            core::ptr::addr_of_mut!((*p).feat).write(Features::decode(&ids));
+            core::ptr::addr_of_mut!((*p).regs).write(regs::RegFile::reset(&cfg));
+            core::ptr::addr_of_mut!((*p).cfg_cache).write(Slots::new());
+            core::ptr::addr_of_mut!((*p).tlb).write(Slots::new());
+            core::ptr::addr_of_mut!((*p).atc).write(Slots::new());
+            core::ptr::addr_of_mut!((*p).stalls).write(Slots::new());
+            core::ptr::addr_of_mut!((*p).pri).write(Slots::new());
+            core::ptr::addr_of_mut!((*p).next_stag).write(0);
+            core::ptr::addr_of_mut!((*p).next_prgi).write(0);
+            core::ptr::addr_of_mut!((*p).irqs).write(IrqCounters::default());
+            core::ptr::addr_of_mut!((*p).stats).write(Stats::default());
+        }
+        // SAFETY: every field was initialised above.
+        unsafe { slot.assume_init_mut() }
     }
 
     /// Returns the SMMU to its reset state (registers, queues, caches,

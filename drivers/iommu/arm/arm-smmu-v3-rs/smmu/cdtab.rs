@@ -403,6 +403,11 @@ impl<B: CoherentBuf, S: CdLeafSlots<B>> CdTable<B, S> {
         }
     }
 
+    /// The leaf container (for the owner's bookkeeping of freed leaves).
+    pub fn leaves_mut(&mut self) -> &mut S {
+        &mut self.leaves
+    }
+
     /// The base table (linear CDs or level-1 descriptors).
     pub fn base_buf(&self) -> &B {
         &self.base

@@ -69,11 +69,16 @@ fn unmap_without_tlbi_keeps_working_then_faults() {
     assert_eq!(pa_of(r.write(SID, None, 0x100_2000)), DATA + 0x2000);
     pt.set_desc(0x100_2000, 3, 0);
     assert_eq!(pa_of(r.write(SID, None, 0x100_2000)), DATA + 0x2000);
+    let before = r.smmu.stats();
     r.cmd(Command::TlbiNhAsid {
         vmid: 0,
         asid: ASID,
     });
     r.sync();
+    let after = r.smmu.stats();
+    // The TLBI is counted as one; the CMD_SYNC is a command but no TLBI.
+    assert_eq!(after.tlbi_commands - before.tlbi_commands, 1);
+    assert_eq!(after.commands - before.commands, 2);
     assert!(matches!(
         r.write(SID, None, 0x100_2000),
         Outcome::Terminated(_)

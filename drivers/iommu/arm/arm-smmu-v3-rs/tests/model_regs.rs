@@ -135,3 +135,22 @@ fn reset_restores_everything() {
     assert_eq!(s.read32(off::CR0), 0);
     assert_eq!(s.read32(off::GBPA), 1 << 20);
 }
+
+#[test]
+fn built_in_place_matches_new() {
+    let cfg = ModelConfig {
+        btm: false,
+        ..ModelConfig::full()
+    };
+    let mut slot = Box::new(core::mem::MaybeUninit::<DefaultSmmu>::uninit());
+    let s = DefaultSmmu::new_in(&mut slot, cfg);
+    let n = DefaultSmmu::new(cfg);
+    assert_eq!(read_ids(s), read_ids(&n));
+    assert_eq!(s.features(), n.features());
+    assert!(!s.features().btm);
+    for o in (0..REG_FRAME_SIZE).step_by(4) {
+        assert_eq!(s.read32(o), n.read32(o), "register at {o:#x}");
+    }
+    assert_eq!(s.occupancy(), n.occupancy());
+    assert_eq!(s.stats(), n.stats());
+}

@@ -1,0 +1,611 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! Shared Virtual Addressing: SVA domains, the per-device feature API and
+//! I/O page faults (PRI page requests and stalled transactions).
+//!
+//! # SVA domains
+//!
+//! An [`SvaDomain`] shares a process's page tables with the SMMU: its CD
+//! points `TTB0` at the mm's `pgd` and takes the CPU's translation regime
+//! (`T0SZ` from the VA size, the page size as granule, the CPU's `MAIR`,
+//! `IPS` from the CPUs' physical address range). Each domain has an ASID of
+//! the SMMU's own: CPU TLB maintenance is not broadcast to the SMMU, so an
+//! mmu_notifier forwards every CPU TLB invalidation of the mm
+//! (`arch_invalidate_secondary_tlbs`) as range or whole-ASID SMMU
+//! invalidation. When the mm goes away (`release`), every CD of the domain
+//! is switched hitlessly to its "quiet" form (`EPD0` set): the device then
+//! gets translation faults instead of walking freed page tables.
+//!
+//! A domain's CD is built per master, because `CD.S` (stall on fault)
+//! depends on the master.
+//!
+//! # Faults
+//!
+//! With `IOMMU_DEV_FEAT_IOPF` enabled, page requests from the PRI queue
+//! and stalled transactions from the event queue are reported to the IOMMU
+//! core, which resolves them and answers each group exactly once through
+//! [`page_response`]: `CMD_PRI_RESP` or `CMD_RESUME`. How to answer is
+//! carried in the fault's `private_data` (StreamID and kind). Requests
+//! nobody can handle are answered at once: `CMD_PRI_RESP` with Deny
+//! ("Invalid Request"), or `CMD_RESUME` with abort.
+
+use crate::{
+    device::Smmu,
+    domain::{Flush, Master, MasterState},
+    hw::{
+        cd::{Cd, CdHttu, Granule, SvaCd},
+        cmd::{PriResp, ResumeAction},
+        event::TranslationFault,
+        pri::PriRequest,
+        regs::{Httu, Oas},
+    },
+};
+use core::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use kernel::{
+    bindings, dev_err, dev_warn,
+    device::Device,
+    iommu::{self, DeviceIommu, Domain, DomainOps, DomainOpsTable},
+    new_spinlock,
+    prelude::*,
+    sync::{Arc, SpinLock},
+    types::Opaque,
+};
+
+/// `private_data[1]` of a reported fault: answer with `CMD_PRI_RESP`.
+const FAULT_KIND_PRI: u64 = 1;
+/// `private_data[1]` of a reported fault: answer with `CMD_RESUME`.
+const FAULT_KIND_STALL: u64 = 2;
+
+/// Above this many bytes a CPU invalidation becomes a whole-ASID one (as
+/// the C driver: 512 commands' worth of pages).
+const SVA_TLBI_RANGE_MAX: u64 = 512 * bindings::PAGE_SIZE as u64;
+
+/// The CPU's translation parameters for `mm`, or why the SMMU cannot
+/// share them.
+fn cpu_sva_cd(smmu: &Smmu, mm: *mut bindings::mm_struct, asid: u16) -> Result<SvaCd> {
+    let f = &smmu.features;
+    // SAFETY: reads of CPU configuration, no preconditions.
+    let (vabits, parange, mair, hafdbs) = unsafe {
+        (
+            bindings::sva_rs_cpu_vabits(),
+            bindings::sva_rs_cpu_parange(),
+            bindings::sva_rs_cpu_mair(),
+            bindings::sva_rs_cpu_hafdbs(),
+        )
+    };
+    let tg0 = match bindings::PAGE_SHIFT {
+        12 if f.gran4k => Granule::Size4K,
+        14 if f.gran16k => Granule::Size16K,
+        16 if f.gran64k => Granule::Size64K,
+        _ => return Err(crate::errno::eopnotsupp()),
+    };
+    let ips = Oas::decode(parange);
+    // The SMMU must reach every address the CPU can (C: `oas < cpu oas`).
+    match (ips.bits(), f.oas_bits()) {
+        (Some(cpu), Some(smmu_oas)) if cpu <= smmu_oas => {}
+        _ => return Err(crate::errno::eopnotsupp()),
+    }
+    if vabits > f.va_bits() || vabits > 52 {
+        return Err(crate::errno::eopnotsupp());
+    }
+    let httu = match (f.httu, hafdbs) {
+        (Httu::AccessDirty, 2..) => CdHttu::AccessDirty,
+        (Httu::AccessDirty | Httu::Access, 1..) => CdHttu::Access,
+        _ => CdHttu::None,
+    };
+    Ok(SvaCd {
+        asid,
+        // SAFETY: the caller holds a reference on `mm`, whose `pgd` lives as long.
+        pgd: unsafe { bindings::sva_rs_mm_pgd_phys(mm) },
+        t0sz: (64 - vabits) as u8,
+        tg0,
+        ips,
+        mair,
+        stall: false,
+        httu,
+    })
+}
+
+/// Whether `smmu` can share CPU page tables at all.
+pub(crate) fn sva_supported(smmu: &Smmu) -> bool {
+    let f = &smmu.features;
+    if !f.s1p || f.ssidsize == 0 {
+        return false;
+    }
+    // A probe with a null mm would dereference it: check the rest only.
+    // SAFETY: reads of CPU configuration, no preconditions.
+    let (vabits, parange) = unsafe { (bindings::sva_rs_cpu_vabits(), bindings::sva_rs_cpu_parange()) };
+    let cpu_pa = Oas::decode(parange).bits();
+    matches!((cpu_pa, f.oas_bits()), (Some(c), Some(s)) if c <= s) && vabits <= f.va_bits()
+}
+
+/// An SVA domain: a process address space shared with devices.
+///
+/// # Invariants
+///
+/// `mn` is registered on `mm` from [`domain_alloc_sva`] until
+/// [`SvaDomain::free`] (while `registered`); `mm` is grabbed
+/// (`mmgrab`) for the domain's lifetime; `raw` is the address of the
+/// domain's `struct iommu_domain`.
+pub(crate) struct SvaDomain {
+    flush: Arc<Flush>,
+    cfg: SvaCd,
+    mm: *mut bindings::mm_struct,
+    mn: Opaque<bindings::mmu_notifier>,
+    registered: AtomicBool,
+    released: AtomicBool,
+    raw: AtomicUsize,
+    /// The (master, PASID) pairs using the domain.
+    binds: Pin<KBox<SpinLock<KVec<(Arc<Master>, u32)>>>>,
+}
+
+// SAFETY: `mm` is only passed to the mm API, which is thread-safe; the notifier is used through the C API.
+unsafe impl Send for SvaDomain {}
+// SAFETY: as above; shared state is atomic or behind `binds`' lock.
+unsafe impl Sync for SvaDomain {}
+
+impl SvaDomain {
+    /// The domain whose notifier is `mn`.
+    ///
+    /// # Safety
+    ///
+    /// `mn` must be the `mn` field of a live `SvaDomain`.
+    unsafe fn from_mn<'a>(mn: *mut bindings::mmu_notifier) -> &'a SvaDomain {
+        let off = core::mem::offset_of!(SvaDomain, mn);
+        // SAFETY: `mn` is embedded at `off` in a live `SvaDomain` (caller's guarantee).
+        unsafe { &*((mn as *mut u8).sub(off) as *const SvaDomain) }
+    }
+
+    /// The CD of this domain for `master`.
+    fn cd_for(&self, master: &Master) -> Result<Cd> {
+        let cfg = SvaCd {
+            stall: master.stall,
+            ..self.cfg
+        };
+        let cd = if self.released.load(Ordering::Acquire) {
+            Cd::sva_quiet(&cfg, master.smmu.features.stall_forced())
+        } else {
+            Cd::sva(&cfg)
+        };
+        cd.map_err(|e| {
+            dev_err!(&master.dev, "cannot build the SVA CD: {e:?}\n");
+            EINVAL
+        })
+    }
+
+    /// A snapshot of the domain's (master, PASID) pairs.
+    fn binds(&self) -> KVec<(Arc<Master>, u32)> {
+        let mut out = KVec::new();
+        let n = self.binds.lock().len();
+        if out.reserve(n, GFP_KERNEL).is_err() {
+            return out;
+        }
+        for (m, p) in self.binds.lock().iter() {
+            if out.push((m.clone(), *p), GFP_ATOMIC).is_err() {
+                break;
+            }
+        }
+        out
+    }
+}
+
+#[vtable]
+impl DomainOps for SvaDomain {
+    fn attach_dev(_domain: &Domain<Self>, _dev: &Device) -> Result {
+        // Only PASIDs can use an SVA domain.
+        Err(EINVAL)
+    }
+
+    fn set_dev_pasid(
+        domain: &Domain<Self>,
+        dev: &Device,
+        pasid: u32,
+        _old: *mut bindings::iommu_domain,
+    ) -> Result {
+        // SAFETY: the core only attaches devices this driver probed.
+        let master = unsafe { Master::arc_from_dev(dev) };
+        let d = domain.data();
+        if !Arc::ptr_eq(&master.smmu, &d.flush.smmu) {
+            return Err(EINVAL);
+        }
+        d.binds.lock().reserve(1, GFP_ATOMIC)?;
+        let cd = d.cd_for(&master)?;
+        master.attach_pasid(pasid, domain.as_raw(), true, &cd)?;
+        let mut binds = d.binds.lock();
+        if !binds
+            .iter()
+            .any(|(m, p)| Arc::ptr_eq(m, &master) && *p == pasid)
+        {
+            // Reserved above: does not allocate.
+            binds.push((master, pasid), GFP_ATOMIC)?;
+        }
+        Ok(())
+    }
+
+    fn free(domain: &Domain<Self>) {
+        let d = domain.data();
+        if d.registered.swap(false, Ordering::AcqRel) {
+            // SAFETY: registered on `mm` (type invariant); waits for running callbacks.
+            unsafe { bindings::mmu_notifier_unregister(d.mn.get(), d.mm) };
+        }
+        // SAFETY: grabbed in `domain_alloc_sva` (type invariant).
+        unsafe { bindings::mmdrop(d.mm) };
+        // Dropping `flush` afterwards invalidates and frees the ASID.
+    }
+}
+
+static SVA_OPS: DomainOpsTable = iommu::domain_ops_table::<SvaDomain>();
+
+/// Forwards a CPU TLB invalidation of the mm to the SMMU.
+///
+/// # Safety
+///
+/// Called by the mmu_notifier core with a registered notifier.
+unsafe extern "C" fn mn_invalidate(
+    mn: *mut bindings::mmu_notifier,
+    _mm: *mut bindings::mm_struct,
+    start: kernel::ffi::c_ulong,
+    end: kernel::ffi::c_ulong,
+) {
+    // SAFETY: only registered as the `mn` of an `SvaDomain`.
+    let d = unsafe { SvaDomain::from_mn(mn) };
+    let (start, end) = (start as u64, end as u64);
+    let size = end.wrapping_sub(start);
+    if end <= start || size > SVA_TLBI_RANGE_MAX {
+        d.flush.invalidate_asid();
+    } else {
+        d.flush
+            .invalidate_range(start, size, false, bindings::PAGE_SIZE as usize);
+    }
+}
+
+/// The mm is going away: make every CD of the domain fault.
+///
+/// # Safety
+///
+/// Called by the mmu_notifier core with a registered notifier.
+unsafe extern "C" fn mn_release(mn: *mut bindings::mmu_notifier, _mm: *mut bindings::mm_struct) {
+    // SAFETY: only registered as the `mn` of an `SvaDomain`.
+    let d = unsafe { SvaDomain::from_mn(mn) };
+    d.released.store(true, Ordering::Release);
+    let raw = d.raw.load(Ordering::Acquire);
+    for (m, pasid) in d.binds().iter() {
+        match d.cd_for(m) {
+            Ok(cd) => {
+                if let Err(e) = m.replace_cd(*pasid, raw, &cd) {
+                    dev_err!(&m.dev, "PASID {pasid}: cannot quiesce the CD: {e:?}\n");
+                }
+            }
+            Err(e) => dev_err!(&m.dev, "PASID {pasid}: no quiet CD: {e:?}\n"),
+        }
+    }
+    d.flush.invalidate_asid();
+}
+
+static MN_OPS: bindings::mmu_notifier_ops = {
+    // SAFETY: all-zero is "no callback" for every field.
+    let mut ops: bindings::mmu_notifier_ops = unsafe { core::mem::zeroed() };
+    ops.release = Some(mn_release);
+    ops.arch_invalidate_secondary_tlbs = Some(mn_invalidate);
+    ops
+};
+
+/// `domain_alloc_sva`: a domain sharing `mm` with `dev`'s SMMU.
+pub(crate) fn domain_alloc_sva(
+    dev: &Device,
+    mm: *mut bindings::mm_struct,
+) -> Result<*mut bindings::iommu_domain> {
+    // SAFETY: the core only allocates for devices this driver probed.
+    let master = unsafe { Master::from_dev(dev) };
+    let smmu = master.smmu.clone();
+    if mm.is_null() || !sva_supported(&smmu) {
+        return Err(crate::errno::eopnotsupp());
+    }
+    let asid = smmu.asids.lock().alloc().ok_or(ENOSPC)?;
+    // From here on dropping `flush` frees the ASID.
+    let flush = Arc::new(Flush { smmu, asid }, GFP_KERNEL)?;
+    let cfg = cpu_sva_cd(&flush.smmu, mm, asid)?;
+    let binds = KBox::pin_init(
+        new_spinlock!(KVec::new(), "arm_smmu_v3_rs:sva_binds"),
+        GFP_KERNEL,
+    )?;
+    // SAFETY: the core holds a reference on `mm` during the call; the domain keeps its own.
+    unsafe { bindings::mmgrab(mm) };
+    let d = SvaDomain {
+        flush,
+        cfg,
+        mm,
+        // SAFETY: an all-zero notifier is unregistered; `ops` is set below.
+        mn: Opaque::new(unsafe { core::mem::zeroed() }),
+        registered: AtomicBool::new(false),
+        released: AtomicBool::new(false),
+        raw: AtomicUsize::new(0),
+        binds,
+    };
+    let raw = match Domain::new_sva(d, &SVA_OPS) {
+        Ok(r) => r,
+        Err(e) => {
+            // SAFETY: grabbed above; the domain that would have dropped it was never built.
+            unsafe { bindings::mmdrop(mm) };
+            return Err(e);
+        }
+    };
+    // SAFETY: just allocated by `new_sva` for `SvaDomain`.
+    let d = unsafe { Domain::<SvaDomain>::from_raw(raw) }.data();
+    d.raw.store(raw as usize, Ordering::Release);
+    // SAFETY: `mn` is not registered yet and nothing else accesses it.
+    unsafe { (*d.mn.get()).ops = &MN_OPS };
+    // SAFETY: `mn` lives in the domain until `free`, which unregisters it; `mm` is referenced.
+    let r = unsafe { bindings::mmu_notifier_register(d.mn.get(), mm) };
+    if r != 0 {
+        // SAFETY: never handed to the core; `free` is not called on it.
+        let dom = unsafe { KBox::from_raw(raw as *mut Domain<SvaDomain>) };
+        // SAFETY: grabbed above.
+        unsafe { bindings::mmdrop(mm) };
+        drop(dom);
+        return Err(Error::from_errno(r));
+    }
+    d.registered.store(true, Ordering::Release);
+    Ok(raw)
+}
+
+/// `remove_dev_pasid`: `pasid` of `dev` stops using `domain`.
+pub(crate) fn remove_dev_pasid(dev: &Device, pasid: u32, domain: *mut bindings::iommu_domain) {
+    // SAFETY: the core only calls this for devices this driver probed.
+    let master = unsafe { Master::arc_from_dev(dev) };
+    let Some(entry) = master.detach_pasid(pasid) else {
+        return;
+    };
+    if entry.domain != domain as usize {
+        dev_warn!(dev, "PASID {pasid} was not attached to the domain being removed\n");
+    }
+    // SAFETY: the core passes a live domain.
+    if entry.sva && unsafe { Domain::<SvaDomain>::uses_ops(domain, &SVA_OPS) } {
+        // SAFETY: an SVA domain of this driver (checked by its ops).
+        let d = unsafe { Domain::<SvaDomain>::from_raw(domain) }.data();
+        let removed = {
+            let mut binds = d.binds.lock();
+            match binds
+                .iter()
+                .position(|(m, p)| Arc::ptr_eq(m, &master) && *p == pasid)
+            {
+                Some(i) => crate::take_at(&mut binds, i),
+                None => None,
+            }
+        };
+        // The master reference goes outside the lock.
+        drop(removed);
+    }
+}
+
+/// Adds `master` to its SMMU's I/O page fault queue.
+fn join_iopf_queue(master: &Master, st: &mut MasterState) -> Result {
+    let q = master.smmu.iopf_queue();
+    if q.is_null() {
+        return Err(ENODEV);
+    }
+    // SAFETY: the queue lives as long as the SMMU; `dev` is live.
+    kernel::error::to_result(unsafe { bindings::iopf_queue_add_device(q, DeviceIommu::raw(&master.dev)) })?;
+    st.on_iopf_queue = true;
+    Ok(())
+}
+
+/// Removes `master` from its SMMU's I/O page fault queue.
+pub(crate) fn leave_iopf_queue(master: &Master, st: &mut MasterState) {
+    let q = master.smmu.iopf_queue();
+    if st.on_iopf_queue && !q.is_null() {
+        // SAFETY: the device was added to this live queue.
+        unsafe { bindings::iopf_queue_remove_device(q, DeviceIommu::raw(&master.dev)) };
+    }
+    st.on_iopf_queue = false;
+}
+
+/// `dev_enable_feat`.
+pub(crate) fn enable_feat(dev: &Device, feat: u32) -> Result {
+    // SAFETY: the core only calls this for devices this driver probed.
+    let master = unsafe { Master::from_dev(dev) };
+    match feat {
+        bindings::iommu_dev_features_IOMMU_DEV_FEAT_IOPF => {
+            if !(master.stall || master.pri) {
+                return Err(ENODEV);
+            }
+            master.iopf.store(true, Ordering::Release);
+            Ok(())
+        }
+        bindings::iommu_dev_features_IOMMU_DEV_FEAT_SVA => {
+            if master.ssid_bits == 0 || !sva_supported(&master.smmu) {
+                return Err(ENODEV);
+            }
+            let mut st = master.state.lock();
+            if st.sva {
+                return Err(EBUSY);
+            }
+            if master.stall || master.pri {
+                // A master that can fault needs the fault path first.
+                if !master.iopf.load(Ordering::Acquire) {
+                    return Err(EINVAL);
+                }
+                join_iopf_queue(master, &mut st)?;
+            }
+            st.sva = true;
+            Ok(())
+        }
+        _ => Err(EINVAL),
+    }
+}
+
+/// `dev_disable_feat`.
+pub(crate) fn disable_feat(dev: &Device, feat: u32) -> Result {
+    // SAFETY: the core only calls this for devices this driver probed.
+    let master = unsafe { Master::from_dev(dev) };
+    let mut st = master.state.lock();
+    match feat {
+        bindings::iommu_dev_features_IOMMU_DEV_FEAT_IOPF => {
+            if st.sva {
+                return Err(EBUSY);
+            }
+            master.iopf.store(false, Ordering::Release);
+            Ok(())
+        }
+        bindings::iommu_dev_features_IOMMU_DEV_FEAT_SVA => {
+            if !st.sva {
+                return Err(EINVAL);
+            }
+            if st.pasids.iter().any(|p| p.sva) {
+                return Err(EBUSY);
+            }
+            leave_iopf_queue(master, &mut st);
+            st.sva = false;
+            Ok(())
+        }
+        _ => Err(EINVAL),
+    }
+}
+
+/// A page-request fault for the IOMMU core.
+fn new_fault(
+    sid: u32,
+    kind: u64,
+    ssid: Option<u32>,
+    grpid: u32,
+    perm: u32,
+    addr: u64,
+    last: bool,
+) -> bindings::iopf_fault {
+    // SAFETY: all-zero is a valid `iopf_fault` (an unlinked list head).
+    let mut evt: bindings::iopf_fault = unsafe { core::mem::zeroed() };
+    evt.fault.type_ = bindings::iommu_fault_type_IOMMU_FAULT_PAGE_REQ;
+    let prm = &mut evt.fault.prm;
+    if last {
+        prm.flags |= bindings::IOMMU_FAULT_PAGE_REQUEST_LAST_PAGE;
+    }
+    if let Some(pasid) = ssid {
+        prm.flags |= bindings::IOMMU_FAULT_PAGE_REQUEST_PASID_VALID
+            | bindings::IOMMU_FAULT_PAGE_RESPONSE_NEEDS_PASID;
+        prm.pasid = pasid;
+    }
+    prm.grpid = grpid;
+    prm.perm = perm;
+    prm.addr = addr;
+    prm.private_data = [u64::from(sid), kind];
+    evt
+}
+
+/// Reports a page request; requests nobody can take are denied at once
+/// (on their last request: earlier ones need no response).
+pub(crate) fn report_page_request(smmu: &Smmu, req: &PriRequest) {
+    let master = smmu
+        .master_arc(req.sid)
+        .filter(|m| m.pri && m.iopf.load(Ordering::Acquire));
+    let Some(master) = master else {
+        if req.last {
+            smmu.pri_respond(req.sid, req.ssid, req.prgi, PriResp::Deny);
+        }
+        return;
+    };
+    let mut perm = 0;
+    if req.read {
+        perm |= bindings::IOMMU_FAULT_PERM_READ;
+    }
+    if req.write {
+        perm |= bindings::IOMMU_FAULT_PERM_WRITE;
+    }
+    if req.exec {
+        perm |= bindings::IOMMU_FAULT_PERM_EXEC;
+    }
+    if req.privileged {
+        perm |= bindings::IOMMU_FAULT_PERM_PRIV;
+    }
+    let mut evt = new_fault(
+        req.sid,
+        FAULT_KIND_PRI,
+        req.ssid,
+        req.prgi.into(),
+        perm,
+        req.addr,
+        req.last,
+    );
+    // The core answers every last request exactly once (through
+    // `page_response`), including the ones it rejects.
+    // SAFETY: `master.dev` is live and on the fault queue; `evt` is valid for the call.
+    unsafe { bindings::iommu_report_device_fault(DeviceIommu::raw(&master.dev), &mut evt) };
+}
+
+/// Reports a stalled transaction; returns `false` if nobody can take it
+/// (the caller must then terminate it).
+pub(crate) fn report_stall(smmu: &Smmu, t: &TranslationFault) -> bool {
+    let Some(stag) = t.stall_tag else {
+        return false;
+    };
+    let master = smmu
+        .master_arc(t.sid)
+        .filter(|m| m.stall && m.iopf.load(Ordering::Acquire));
+    let Some(master) = master else {
+        return false;
+    };
+    let mut perm = if t.access.rnw {
+        bindings::IOMMU_FAULT_PERM_READ
+    } else {
+        bindings::IOMMU_FAULT_PERM_WRITE
+    };
+    if t.access.ind {
+        perm |= bindings::IOMMU_FAULT_PERM_EXEC;
+    }
+    if t.access.pnu {
+        perm |= bindings::IOMMU_FAULT_PERM_PRIV;
+    }
+    let page = bindings::PAGE_SIZE as u64;
+    let mut evt = new_fault(
+        t.sid,
+        FAULT_KIND_STALL,
+        t.ssid,
+        stag.into(),
+        perm,
+        t.input_addr & !(page - 1),
+        true,
+    );
+    // SAFETY: as in `report_page_request`.
+    unsafe { bindings::iommu_report_device_fault(DeviceIommu::raw(&master.dev), &mut evt) };
+    true
+}
+
+/// `page_response`: answers a group the core has handled.
+pub(crate) fn page_response(
+    dev: &Device,
+    evt: &bindings::iopf_fault,
+    msg: &bindings::iommu_page_response,
+) {
+    // SAFETY: the core only calls this for devices this driver probed.
+    let master = unsafe { Master::from_dev(dev) };
+    let prm = &evt.fault.prm;
+    let [sid, kind] = prm.private_data;
+    let Some(sid) = u32::try_from(sid)
+        .ok()
+        .filter(|s| master.sids.iter().any(|x| x == s))
+    else {
+        dev_err!(dev, "page response for a fault this device did not raise\n");
+        return;
+    };
+    let success = msg.code == bindings::iommu_page_response_code_IOMMU_PAGE_RESP_SUCCESS;
+    match kind {
+        FAULT_KIND_STALL => {
+            let action = if success {
+                ResumeAction::Retry
+            } else {
+                ResumeAction::Abort
+            };
+            master.smmu.resume(sid, msg.grpid as u16, action);
+        }
+        FAULT_KIND_PRI => {
+            let resp = match msg.code {
+                bindings::iommu_page_response_code_IOMMU_PAGE_RESP_SUCCESS => PriResp::Success,
+                bindings::iommu_page_response_code_IOMMU_PAGE_RESP_FAILURE => PriResp::Fail,
+                _ => PriResp::Deny,
+            };
+            let ssid = (prm.flags & bindings::IOMMU_FAULT_PAGE_REQUEST_PASID_VALID != 0)
+                .then_some(prm.pasid);
+            master.smmu.pri_respond(sid, ssid, msg.grpid as u16, resp);
+        }
+        _ => dev_err!(dev, "page response for a fault of unknown kind {kind}\n"),
+    }
+}
