@@ -53,7 +53,13 @@ struct smmu_sva_test_info {
 /* DMA flags. */
 /* use @pasid instead of the file's bond (CAP_SYS_ADMIN) */
 #define SMMU_SVA_TEST_DMA_PASID		(1 << 0)
-/* do not wait for faults: fail at the first one */
+/*
+ * Do not wait for faults: the job ends with -EFAULT at the first one. A PRI
+ * device then issues its transactions without PRI, so the SMMU terminates
+ * (and records) the fault and the kernel never sees a page request. A
+ * stalling device cannot avoid the stall: the kernel still resolves it,
+ * but the job does not wait for that.
+ */
 #define SMMU_SVA_TEST_DMA_NOFAULT	(1 << 1)
 
 /**

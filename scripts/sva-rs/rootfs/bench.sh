@@ -62,3 +62,8 @@ if [ -w $inline ]; then
 fi
 grep '^SVA-RS-BENCH iopf_rt_' $wq | sed 's/^SVA-RS-BENCH iopf_rt_/SVA-RS-BENCH iopf_wq_rt_/'
 
+# SVA through the Rust SMMUv3 driver and its software model (Rust kernel
+# only: the C driver has no model): device faults resolved through PRI and
+# through stalls, bind+unbind pairs, and munmap with and without a bound mm.
+timeout 120 smmu_sva_bench -t 2 || echo "smmu_sva_bench failed (exit status $?)"
+

@@ -23,7 +23,8 @@
 //!
 //! # Why translations cannot outlive their invalidation
 //!
-//! Every model operation runs under one spinlock ([`ModelSmmu::inner`]):
+//! Every model operation runs under one spinlock ([`ModelSmmu::inner`],
+//! always taken with interrupts off):
 //! register writes, which execute commands synchronously (a `CMD_SYNC`
 //! completes within the `SMMU_CMDQ_PROD` write), and each DMA step, which
 //! translates and then copies. So once a TLB invalidation's `CMD_SYNC` has
@@ -41,7 +42,7 @@ use crate::{
     smmu::{RegFault, RegisterIo},
 };
 use kernel::{
-    bindings, new_condvar, new_mutex, new_spinlock,
+    bindings, irq, new_condvar, new_mutex, new_spinlock,
     prelude::*,
     sync::{Arc, CondVar, CondVarTimeoutResult, Mutex, SpinLock},
     workqueue::{self, impl_has_work, new_work, Work, WorkItem},
@@ -261,6 +262,10 @@ impl ModelSmmu {
     /// Runs `f` on the model under its lock, then delivers what it raised.
     pub(crate) fn with<T>(&self, f: impl FnOnce(&mut KModel) -> T) -> T {
         let (r, after) = {
+            // The driver reaches the model's registers under its command
+            // queue lock, which DMA unmapping takes in interrupt context:
+            // the model lock is always taken with interrupts off too.
+            let _irq = irq::local_irq_save();
             let mut inner = self.inner.lock();
             let r = f(&mut inner.smmu);
             (r, inner.after())
@@ -280,6 +285,7 @@ impl ModelSmmu {
 
     /// The model's counters.
     pub(crate) fn stats(&self) -> (Stats, usize) {
+        let _irq = irq::local_irq_save();
         let inner = self.inner.lock();
         (inner.smmu.stats(), inner.smmu.occupancy().tlb)
     }

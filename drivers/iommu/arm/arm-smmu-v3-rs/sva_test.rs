@@ -337,14 +337,16 @@ impl Job<'_> {
 
 /// Runs `job`, filling in its outputs.
 fn run_dma(dev: &TestDev, pasid: u32, job: &mut DmaJob) -> Result {
+    let nofault = job.flags & DMA_NOFAULT != 0;
     let mut engine = DmaEngine::new(dev.sid, Some(pasid));
-    if dev.fault_mode == FAULT_PRI {
+    // Without PRI a fault is terminated (and recorded) instead of sent.
+    if dev.fault_mode == FAULT_PRI && !nofault {
         engine = engine.with_pri();
     }
     let mut j = Job {
         dev,
         engine,
-        nofault: job.flags & DMA_NOFAULT != 0,
+        nofault,
         faults: 0,
     };
     let mut buf = KVec::from_elem(0u8, CHUNK, GFP_KERNEL)?;
