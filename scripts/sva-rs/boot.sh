@@ -21,6 +21,18 @@
 #   00:03.0  edu         (DMA engine, 40-bit)     StreamID 0x18
 #   00:04.0  virtio-rng  (spare, for dma_map_benchmark)  StreamID 0x20
 #
+# A second IOMMU, the Rust driver's software SMMUv3 model, with test DMA
+# devices behind it (/dev/smmu-sva-test.N, include/uapi/linux/smmu-sva-test.h),
+# comes from device-tree nodes added to the tree QEMU generates (model-dtb.sh
+# builds it, cached as virt-model-HASH.dtb next to the disk images; a kernel
+# without the model driver ignores the nodes; SVA_RS_MODEL_DT=0 boots
+# QEMU's own tree):
+#
+#   smmu-model  "iommu-sva-rs,smmu-v3-model"
+#   sva-test-0  StreamID 0x10  20-bit PASIDs  faults: PRI (page requests)
+#   sva-test-1  StreamID 0x11  20-bit PASIDs  faults: stall
+#   sva-test-2  StreamID 0x12   8-bit PASIDs  faults: PRI
+#
 # Extra kernel arguments: BOOT_ARGS="...". The console is kept in
 # build/console-$VARIANT-$MODE.log (check: console-$VARIANT-check-$CONFIG.log),
 # or CONSOLE_LOG. KOUT and INITRAMFS (see common.sh) choose the kernel and
@@ -79,6 +91,10 @@ qemu=(qemu-system-aarch64
 	-device nvme,serial=svarsnvme0,drive=nv0,addr=02.0
 	-device edu,dma_mask=0xffffffffff,addr=03.0
 	-device "virtio-rng-pci,addr=04.0,$virtio_opts")
+if [[ ${SVA_RS_MODEL_DT:-1} != 0 ]]; then
+	dtb=$(bash "$TOP/scripts/sva-rs/model-dtb.sh" "$disk_dir" "${qemu[@]}")
+	qemu+=(-dtb "$dtb")
+fi
 
 if [[ $mode == shell ]]; then
 	exec "${qemu[@]}"

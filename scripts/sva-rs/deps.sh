@@ -13,7 +13,7 @@ need_apt=()
 for pair in \
 	clang:clang ld.lld:lld llvm-ar:llvm flex:flex bison:bison bc:bc \
 	cpio:cpio rsync:rsync xz:xz-utils patch:patch perl:perl make:make \
-	qemu-system-aarch64:qemu-system-arm \
+	qemu-system-aarch64:qemu-system-arm dtc:device-tree-compiler \
 	aarch64-linux-gnu-gcc:gcc-aarch64-linux-gnu \
 	/usr/lib/llvm-14/lib/libclang.so:libclang-dev \
 	/usr/include/libelf.h:libelf-dev \

@@ -1,0 +1,145 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# model-dtb.sh DIR QEMU-COMMAND...
+#
+# Print the path of a device tree blob to boot QEMU-COMMAND (a complete
+# qemu-system-aarch64 -M virt command line, without -dtb) with: the tree
+# QEMU generates for exactly that machine, plus the software SMMUv3 model of
+# the Rust driver (a second IOMMU) and the test DMA devices behind it, which
+# boot.sh lists. A kernel without the model driver ignores the extra nodes.
+#
+# How: run QEMU-COMMAND once with dumpdtb= added to its -M/-machine option
+# (QEMU writes the tree it built and exits), decompile it with dtc, append
+# the nodes to the root, recompile. QEMU still writes /chosen (bootargs,
+# initrd, fresh RNG seeds) into a tree given with -dtb at every boot, so the
+# cached tree has no bootargs or initrd of its own.
+#
+# Cached in DIR as virt-model-HASH.dtb. HASH covers the command line except
+# the values of -kernel, -initrd and -append (they only reach /chosen), this
+# script (the nodes) and QEMU's version: any other change of the command line
+# makes a new tree.
+set -euo pipefail
+. "$(dirname "$0")/common.sh"
+
+(($# >= 2)) || die "usage: ${0##*/} DIR QEMU-COMMAND..."
+dir=$1
+shift
+cmd=("$@")
+command -v dtc >/dev/null || die "dtc not found: run scripts/sva-rs/deps.sh (device-tree-compiler)"
+
+# The cache key, and the dump command: QEMU-COMMAND with dumpdtb= added.
+key=()
+dump=()
+machine=0
+for ((i = 0; i < ${#cmd[@]}; i++)); do
+	a=${cmd[i]}
+	case $a in
+	-dtb) die "QEMU command already has -dtb" ;;
+	-kernel | -initrd | -append)
+		((i + 1 < ${#cmd[@]})) || die "$a without a value"
+		key+=("$a" "<any>")
+		dump+=("$a" "${cmd[i + 1]}")
+		i=$((i + 1))
+		continue
+		;;
+	-M | -machine)
+		((i + 1 < ${#cmd[@]})) || die "$a without a value"
+		key+=("$a" "${cmd[i + 1]}")
+		dump+=("$a" "${cmd[i + 1]},dumpdtb=@DTB@")
+		machine=1
+		i=$((i + 1))
+		continue
+		;;
+	esac
+	key+=("$a")
+	dump+=("$a")
+done
+((machine)) || die "QEMU command has no -M/-machine option"
+
+hash=$({
+	printf '%s\0' "${key[@]}"
+	"${cmd[0]}" --version | head -n1
+	cat "${BASH_SOURCE[0]}"
+} | sha256sum | cut -c1-16)
+out=$dir/virt-model-$hash.dtb
+if [[ -s $out ]]; then
+	echo "$out"
+	exit 0
+fi
+
+mkdir -p "$dir"
+tmp=$(mktemp -d "$dir/.virt-model-XXXXXX")
+trap 'rm -rf "$tmp"' EXIT
+dump=("${dump[@]/@DTB@/$tmp/qemu.dtb}")
+
+# stdin from /dev/null: with -nographic QEMU would put a terminal in raw mode.
+"${dump[@]}" </dev/null >"$tmp/qemu.log" 2>&1 ||
+	die "QEMU failed to dump its device tree: $(tr '\n' ' ' <"$tmp/qemu.log")"
+[[ -s $tmp/qemu.dtb ]] || die "QEMU wrote no device tree: $(tr '\n' ' ' <"$tmp/qemu.log")"
+dtc -q -I dtb -O dts -o "$tmp/tree.dts" "$tmp/qemu.dtb" 2>"$tmp/dtc.log" ||
+	die "dtc cannot decompile QEMU's device tree: $(cat "$tmp/dtc.log")"
+
+# A phandle no node of QEMU's tree uses (QEMU allocates from 0x8000 up).
+ph=$({ grep -oE 'phandle = <0x[0-9a-f]+>' "$tmp/tree.dts" || true; } |
+	sed -E 's/.*<(0x[0-9a-f]+)>/\1/' |
+	while read -r p; do echo $((p)); done | sort -n | tail -n1)
+ph=$((${ph:-0} + 1))
+((ph >= 0x8000)) || ph=$((0x8000))
+ph=$(printf '0x%x' "$ph")
+
+cat >>"$tmp/tree.dts" <<EOF
+
+/ {
+	chosen {
+		/delete-property/ bootargs;
+		/delete-property/ linux,initrd-start;
+		/delete-property/ linux,initrd-end;
+	};
+
+	/* The software SMMUv3 model (iommu-sva-rs) and test devices behind it. */
+	smmu-model {
+		compatible = "iommu-sva-rs,smmu-v3-model";
+		#iommu-cells = <1>;
+		dma-coherent;
+		phandle = <$ph>;
+	};
+
+	/* PRI (page requests), 20-bit PASIDs */
+	sva-test-0 {
+		compatible = "iommu-sva-rs,sva-test-dev";
+		iommus = <$ph 0x10>;
+		pasid-num-bits = <20>;
+		iommu-sva-rs,index = <0>;
+		iommu-sva-rs,pri;
+		dma-coherent;
+	};
+
+	/* stalled transactions, 20-bit PASIDs */
+	sva-test-1 {
+		compatible = "iommu-sva-rs,sva-test-dev";
+		iommus = <$ph 0x11>;
+		pasid-num-bits = <20>;
+		iommu-sva-rs,index = <1>;
+		dma-can-stall;
+		dma-coherent;
+	};
+
+	/* PRI, narrow (8-bit) PASIDs */
+	sva-test-2 {
+		compatible = "iommu-sva-rs,sva-test-dev";
+		iommus = <$ph 0x12>;
+		pasid-num-bits = <8>;
+		iommu-sva-rs,index = <2>;
+		iommu-sva-rs,pri;
+		dma-coherent;
+	};
+};
+EOF
+# -q: QEMU's numeric clock and GPIO references draw harmless warnings.
+dtc -q -I dts -O dtb -o "$tmp/model.dtb" "$tmp/tree.dts" 2>"$tmp/dtc.log" ||
+	die "dtc cannot compile the device tree: $(cat "$tmp/dtc.log")"
+cp "$tmp/tree.dts" "${out%.dtb}.dts"
+mv "$tmp/model.dtb" "$out"
+log "device tree with the SMMUv3 model: ${out#"$TOP"/} (phandle $ph)"
+echo "$out"
