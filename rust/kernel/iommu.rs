@@ -326,13 +326,6 @@ impl<T: DomainOps> Domain<T> {
         !raw.is_null() && core::ptr::eq(unsafe { (*raw).ops }, &ops.0)
     }
 
-    /// The mm of an SVA domain (set by the core), or null.
-    pub fn mm(&self) -> *mut bindings::mm_struct {
-        // SAFETY: the domain is valid while borrowed; the SVA domain's mm
-        // is an anonymous union member the core sets once at allocation.
-        unsafe { (*self.as_raw()).__bindgen_anon_1.__bindgen_anon_2.mm }
-    }
-
     /// The domain kind (`IOMMU_DOMAIN_*`), set by the core.
     pub fn kind(&self) -> DomainType {
         // SAFETY: the domain is valid while borrowed.

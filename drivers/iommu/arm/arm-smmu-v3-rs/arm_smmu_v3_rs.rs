@@ -61,15 +61,16 @@ pub(crate) mod errno {
         e(bindings::EOPNOTSUPP)
     }
 
+    #[cfg(CONFIG_ARM_SMMU_V3_RUST_SVA_TEST)]
     pub(crate) fn etimedout() -> Error {
         e(bindings::ETIMEDOUT)
     }
 
+    #[cfg(CONFIG_ARM_SMMU_V3_RUST_SVA_TEST)]
     pub(crate) fn eilseq() -> Error {
         e(bindings::EILSEQ)
     }
 }
-
 
 /// The module: the SMMU driver, and the model's test devices when built.
 struct SmmuModule {

@@ -8,19 +8,19 @@
 //! [`crate::backend`] and wires it to the kernel.
 
 use crate::{
-    sva,
     backend::{DmaBuf, KernelDelay, KernelDma, KernelRegs, MmioRegs},
     domain,
     hw::{
         bits::FieldDump,
         cd::Cd,
         cmd::{Command, PriResp, ResumeAction},
-        pri::PriRequest,
         event::Event,
+        pri::PriRequest,
         regs::Features,
         ste::Ste,
     },
     smmu::{self, CmdQueue, EventQueue, PriQueue, SmmuError, StreamTable},
+    sva,
 };
 use core::sync::atomic::{AtomicPtr, AtomicU32, AtomicU64, Ordering};
 use kernel::{
@@ -456,16 +456,14 @@ impl platform::Driver for SmmuV3 {
         let dev: ARef<Device> = pdev.as_dev().into();
         let kind = info.copied().unwrap_or(SmmuKind::Hardware);
         let regs = match kind {
-            SmmuKind::Hardware => {
-                KernelRegs::Mmio(MmioRegs(pdev.ioremap_resource(0, SMMU_REG_SIZE).inspect_err(
-                    |e| {
-                        dev_err!(
-                            &dev,
-                            "cannot map {SMMU_REG_SIZE:#x} bytes of registers: {e:?}\n"
-                        );
-                    },
-                )?))
-            }
+            SmmuKind::Hardware => KernelRegs::Mmio(MmioRegs(
+                pdev.ioremap_resource(0, SMMU_REG_SIZE).inspect_err(|e| {
+                    dev_err!(
+                        &dev,
+                        "cannot map {SMMU_REG_SIZE:#x} bytes of registers: {e:?}\n"
+                    );
+                })?,
+            )),
             #[cfg(CONFIG_ARM_SMMU_V3_RUST_MODEL)]
             SmmuKind::Model => {
                 let m = crate::model_backend::ModelSmmu::new(
@@ -531,7 +529,10 @@ impl platform::Driver for SmmuV3 {
             // SAFETY: the name is NUL-terminated and copied.
             let q = unsafe { bindings::iopf_queue_alloc(dev.name_cstr().as_char_ptr()) };
             if q.is_null() {
-                dev_warn!(&dev, "no I/O page fault queue: page faults will not be resolved\n");
+                dev_warn!(
+                    &dev,
+                    "no I/O page fault queue: page faults will not be resolved\n"
+                );
             }
             q as usize
         } else {
@@ -753,7 +754,11 @@ impl core::fmt::Display for SmmuState {
                     f,
                     "  CD table: {} SSIDs, {}, {} leaves",
                     table.num_ssids(),
-                    if table.is_two_level() { "2-level" } else { "linear" },
+                    if table.is_two_level() {
+                        "2-level"
+                    } else {
+                        "linear"
+                    },
                     table.leaf_count()
                 )?;
                 let ssids = Iterator::chain(core::iter::once(0), st.pasids.iter().map(|p| p.pasid));

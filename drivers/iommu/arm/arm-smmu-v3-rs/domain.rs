@@ -21,7 +21,9 @@ use crate::{
         regs::{Oas, Shareability},
         ste::{S1Dss, S1Fmt, Ste},
     },
-    smmu::{AllocError, CdLeaf, CdLeafSlots, CdTable, CoherentBuf, DmaAlloc, InvContext, SmmuError},
+    smmu::{
+        AllocError, CdLeaf, CdLeafSlots, CdTable, CoherentBuf, DmaAlloc, InvContext, SmmuError,
+    },
 };
 use core::sync::atomic::AtomicBool;
 use kernel::{
@@ -478,7 +480,11 @@ impl Master {
     /// `domain` (the SVA domain's mm went away).
     pub(crate) fn replace_cd(&self, pasid: u32, domain: usize, cd: &Cd) -> Result {
         let mut st = self.state.lock();
-        if !st.pasids.iter().any(|p| p.pasid == pasid && p.domain == domain) {
+        if !st
+            .pasids
+            .iter()
+            .any(|p| p.pasid == pasid && p.domain == domain)
+        {
             return Ok(());
         }
         self.install_cd(&mut st, pasid, cd)
@@ -822,7 +828,8 @@ impl IommuOps for SmmuOps {
         let streams_of = smmu.clone();
         let f = &smmu.features;
         let ssid_bits = master_pasid_bits(dev).min(u32::from(f.ssidsize)) as u8;
-        let stall = f.stalls() && (f.stall_forced() || dev.property_present(c_str!("dma-can-stall")));
+        let stall =
+            f.stalls() && (f.stall_forced() || dev.property_present(c_str!("dma-can-stall")));
         let pri = f.pri && master_has_pri(dev);
         let state = MasterState {
             cd_table: None,

@@ -38,13 +38,13 @@ use crate::{
         mem::{ExternalAbort, PhysMem},
         regs::{Httu, Oas, StallModel},
     },
-    model::{self, DmaEngine, DmaStatus, IrqCounters, ModelConfig, Stats},
+    model::{self, IrqCounters, ModelConfig},
     smmu::{RegFault, RegisterIo},
 };
 use kernel::{
     bindings, irq, new_condvar, new_mutex, new_spinlock,
     prelude::*,
-    sync::{Arc, CondVar, CondVarTimeoutResult, Mutex, SpinLock},
+    sync::{Arc, CondVar, Mutex, SpinLock},
     workqueue::{self, impl_has_work, new_work, Work, WorkItem},
 };
 
@@ -283,22 +283,30 @@ impl ModelSmmu {
         r
     }
 
+    #[cfg(CONFIG_ARM_SMMU_V3_RUST_SVA_TEST)]
     /// The model's counters.
-    pub(crate) fn stats(&self) -> (Stats, usize) {
+    pub(crate) fn stats(&self) -> (model::Stats, usize) {
         let _irq = irq::local_irq_save();
         let inner = self.inner.lock();
         (inner.smmu.stats(), inner.smmu.occupancy().tlb)
     }
 
+    #[cfg(CONFIG_ARM_SMMU_V3_RUST_SVA_TEST)]
     /// One DMA step of `engine`: writes `data` at `va`, or reads into it
     /// with `read`.
-    pub(crate) fn dma(&self, engine: &mut DmaEngine, va: u64, data: DmaData<'_>) -> DmaStatus {
+    pub(crate) fn dma(
+        &self,
+        engine: &mut model::DmaEngine,
+        va: u64,
+        data: DmaData<'_>,
+    ) -> model::DmaStatus {
         self.with(|m| match data {
             DmaData::Read(buf) => engine.read(m, &LinearMem, va, buf),
             DmaData::Write(buf) => engine.write(m, &LinearMem, va, buf),
         })
     }
 
+    #[cfg(CONFIG_ARM_SMMU_V3_RUST_SVA_TEST)]
     /// Sleeps until the model executes commands, at most one jiffy (a
     /// wake-up that races with the caller's check costs at most that), or
     /// until a signal is pending: returns `true` in that case.
@@ -306,11 +314,12 @@ impl ModelSmmu {
         let mut g = self.wait_lock.lock();
         matches!(
             self.progress.wait_interruptible_timeout(&mut g, 1),
-            CondVarTimeoutResult::Signal { .. }
+            kernel::sync::CondVarTimeoutResult::Signal { .. }
         )
     }
 }
 
+#[cfg(CONFIG_ARM_SMMU_V3_RUST_SVA_TEST)]
 /// The data side of a [`ModelSmmu::dma`] step.
 pub(crate) enum DmaData<'a> {
     /// Device reads memory into the buffer.

@@ -114,10 +114,18 @@ pub(crate) fn sva_supported(smmu: &Smmu) -> bool {
     }
     // A probe with a null mm would dereference it: check the rest only.
     // SAFETY: reads of CPU configuration, no preconditions.
-    let (vabits, parange) = unsafe { (bindings::sva_rs_cpu_vabits(), bindings::sva_rs_cpu_parange()) };
+    let (vabits, parange) = unsafe {
+        (
+            bindings::sva_rs_cpu_vabits(),
+            bindings::sva_rs_cpu_parange(),
+        )
+    };
     let cpu_pa = Oas::decode(parange).bits();
     matches!((cpu_pa, f.oas_bits()), (Some(c), Some(s)) if c <= s) && vabits <= f.va_bits()
 }
+
+/// The (master, PASID) pairs using an SVA domain.
+type Binds = KVec<(Arc<Master>, u32)>;
 
 /// An SVA domain: a process address space shared with devices.
 ///
@@ -136,7 +144,7 @@ pub(crate) struct SvaDomain {
     released: AtomicBool,
     raw: AtomicUsize,
     /// The (master, PASID) pairs using the domain.
-    binds: Pin<KBox<SpinLock<KVec<(Arc<Master>, u32)>>>>,
+    binds: Pin<KBox<SpinLock<Binds>>>,
 }
 
 // SAFETY: `mm` is only passed to the mm API, which is thread-safe; the notifier is used through the C API.
@@ -174,7 +182,7 @@ impl SvaDomain {
     }
 
     /// A snapshot of the domain's (master, PASID) pairs.
-    fn binds(&self) -> KVec<(Arc<Master>, u32)> {
+    fn binds(&self) -> Binds {
         let mut out = KVec::new();
         let n = self.binds.lock().len();
         if out.reserve(n, GFP_KERNEL).is_err() {
@@ -255,7 +263,7 @@ unsafe extern "C" fn mn_invalidate(
         d.flush.invalidate_asid();
     } else {
         d.flush
-            .invalidate_range(start, size, false, bindings::PAGE_SIZE as usize);
+            .invalidate_range(start, size, false, bindings::PAGE_SIZE);
     }
 }
 
@@ -357,7 +365,10 @@ pub(crate) fn remove_dev_pasid(dev: &Device, pasid: u32, domain: *mut bindings::
         return;
     };
     if entry.domain != domain as usize {
-        dev_warn!(dev, "PASID {pasid} was not attached to the domain being removed\n");
+        dev_warn!(
+            dev,
+            "PASID {pasid} was not attached to the domain being removed\n"
+        );
     }
     // SAFETY: the core passes a live domain.
     if entry.sva && unsafe { Domain::<SvaDomain>::uses_ops(domain, &SVA_OPS) } {
@@ -385,7 +396,9 @@ fn join_iopf_queue(master: &Master, st: &mut MasterState) -> Result {
         return Err(ENODEV);
     }
     // SAFETY: the queue lives as long as the SMMU; `dev` is live.
-    kernel::error::to_result(unsafe { bindings::iopf_queue_add_device(q, DeviceIommu::raw(&master.dev)) })?;
+    kernel::error::to_result(unsafe {
+        bindings::iopf_queue_add_device(q, DeviceIommu::raw(&master.dev))
+    })?;
     st.on_iopf_queue = true;
     Ok(())
 }

@@ -496,8 +496,9 @@ impl FileState {
                 }
                 inner.held.reserve(n as usize, GFP_KERNEL)?;
                 for _ in 0..n {
-                    // SAFETY: `dev` is live; the PASID is freed when the file closes.
-                    let p = unsafe { bindings::iommu_alloc_global_pasid(DeviceIommu::raw(&dev.dev)) };
+                    let raw = DeviceIommu::raw(&dev.dev);
+                    // SAFETY: `raw` is live; the PASID is freed when the file closes.
+                    let p = unsafe { bindings::iommu_alloc_global_pasid(raw) };
                     if p == bindings::IOMMU_PASID_INVALID as u32 {
                         return Err(ENOSPC);
                     }
@@ -611,7 +612,12 @@ fn read_u32_prop(dev: &Device, name: &CStr) -> Option<u32> {
     let mut v = 0u32;
     // SAFETY: `dev` is live, `name` NUL-terminated, `v` room for one value.
     let r = unsafe {
-        bindings::device_property_read_u32_array(DeviceIommu::raw(dev), name.as_char_ptr(), &mut v, 1)
+        bindings::device_property_read_u32_array(
+            DeviceIommu::raw(dev),
+            name.as_char_ptr(),
+            &mut v,
+            1,
+        )
     };
     (r == 0).then_some(v)
 }
@@ -632,7 +638,9 @@ impl platform::Driver for SvaTestDev {
         let fwnode = DeviceIommu::iommu_fwnode(&dev).ok_or(ENODEV)?;
         let smmu = lookup(fwnode).ok_or(EPROBE_DEFER)?;
         let model = smmu.hw.io().model().ok_or(ENODEV)?.clone();
-        let sid = *DeviceIommu::ids(&dev).and_then(|i| i.first()).ok_or(ENODEV)?;
+        let sid = *DeviceIommu::ids(&dev)
+            .and_then(|i| i.first())
+            .ok_or(ENODEV)?;
         let fault_mode = if has_prop(&dev, c_str!("dma-can-stall")) {
             FAULT_STALL
         } else {
