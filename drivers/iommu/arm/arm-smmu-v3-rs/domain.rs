@@ -876,8 +876,20 @@ impl IommuOps for SmmuOps {
         }
         // SAFETY: Set once by `probe_device` from an `Arc<Master>`.
         let master = unsafe { Arc::from_raw(ptr) };
-        // SAFETY: as above, the device is going away.
-        unsafe { DeviceIommu::set_priv(dev, core::ptr::null_mut()) };
+        // Leaving the fault queue answers pending groups through
+        // `page_response`, which needs the private pointer: leave first,
+        // and stop fault reports from finding the master, as the C driver.
+        {
+            let mut st = master.state.lock();
+            if st.on_iopf_queue {
+                crate::sva::leave_iopf_queue(&master, &mut st);
+            }
+        }
+        for slot in master.smmu.streams.lock().iter_mut() {
+            if slot.1.as_ref().is_some_and(|m| Arc::ptr_eq(m, &master)) {
+                slot.1 = None;
+            }
+        }
         if master.install_ste(&master.smmu.hw.default_ste()).is_err() {
             // An STE may still point at the CD table: the SMMU could keep
             // reading it, so it must never be freed (and reused).
@@ -885,15 +897,8 @@ impl IommuOps for SmmuOps {
                 core::mem::forget(table);
             }
         }
-        let mut st = master.state.lock();
-        if st.on_iopf_queue {
-            crate::sva::leave_iopf_queue(&master, &mut st);
-        }
-        for slot in master.smmu.streams.lock().iter_mut() {
-            if slot.1.as_ref().is_some_and(|m| Arc::ptr_eq(m, &master)) {
-                slot.1 = None;
-            }
-        }
+        // SAFETY: as above, the device is going away.
+        unsafe { DeviceIommu::set_priv(dev, core::ptr::null_mut()) };
     }
 
     fn domain_alloc_paging(dev: &Device) -> Result<*mut bindings::iommu_domain> {

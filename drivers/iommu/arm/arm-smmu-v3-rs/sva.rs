@@ -109,10 +109,10 @@ fn cpu_sva_cd(smmu: &Smmu, mm: *mut bindings::mm_struct, asid: u16) -> Result<Sv
 /// Whether `smmu` can share CPU page tables at all.
 pub(crate) fn sva_supported(smmu: &Smmu) -> bool {
     let f = &smmu.features;
-    if !f.s1p || f.ssidsize == 0 {
+    // The SMMU walks page tables the CPU writes without cache maintenance.
+    if !f.s1p || !f.cohacc || f.ssidsize == 0 {
         return false;
     }
-    // A probe with a null mm would dereference it: check the rest only.
     // SAFETY: reads of CPU configuration, no preconditions.
     let (vabits, parange) = unsafe {
         (
@@ -588,7 +588,11 @@ pub(crate) fn page_response(
     evt: &bindings::iopf_fault,
     msg: &bindings::iommu_page_response,
 ) {
-    // SAFETY: the core only calls this for devices this driver probed.
+    if DeviceIommu::get_priv(dev).is_null() {
+        dev_err!(dev, "page response after release\n");
+        return;
+    }
+    // SAFETY: probed by this driver and not yet released (checked above).
     let master = unsafe { Master::from_dev(dev) };
     let prm = &evt.fault.prm;
     let [sid, kind] = prm.private_data;
