@@ -135,6 +135,7 @@ struct workqueue_struct *rust_helper_sva_rs_alloc_iopf_wq(const char *name)
 
 #ifdef CONFIG_ARM64
 #include <linux/memblock.h>
+#include <linux/set_memory.h>
 #include <asm/cpufeature.h>
 #include <asm/memory.h>
 #include <asm/sysreg.h>
@@ -183,13 +184,16 @@ u64 rust_helper_sva_rs_mm_pgd_phys(struct mm_struct *mm)
 /*
  * The linear-map address of [pa, pa + len) for the software SMMUv3 model,
  * which accesses memory by physical address as an SMMU does: NULL unless
- * the range is RAM the kernel maps, within one page.
+ * the range is RAM the kernel maps, within one page, and still in the
+ * linear map (memfd_secret() pages, for one, are taken out of it).
  */
 void *rust_helper_sva_rs_model_phys_ptr(u64 pa, size_t len)
 {
 	if (!len || len > PAGE_SIZE || (pa & ~PAGE_MASK) + len > PAGE_SIZE)
 		return NULL;
 	if (!pfn_valid(PHYS_PFN(pa)) || !memblock_is_map_memory(pa))
+		return NULL;
+	if (!kernel_page_present(pfn_to_page(PHYS_PFN(pa))))
 		return NULL;
 	return phys_to_virt(pa);
 }

@@ -585,8 +585,8 @@ impl<T: DomainOps> DomainAdapter<T> {
     ///
     /// Called only by the IOMMU core, with pointers to live objects of this driver.
     unsafe extern "C" fn free(d: *mut bindings::iommu_domain) {
-        // SAFETY: the core frees each domain once, after its last use; it
-        // was allocated by `Domain::new_paging` as a `KBox<Domain<T>>`.
+        // Allocated by `Domain::new_paging` or `Domain::new_sva` as a `KBox<Domain<T>>`.
+        // SAFETY: the core frees each domain once, after its last use.
         let dom = unsafe { KBox::from_raw(d as *mut Domain<T>) };
         T::free(&dom);
         drop(dom);

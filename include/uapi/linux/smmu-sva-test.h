@@ -80,13 +80,20 @@ struct smmu_sva_test_info {
  *	resolve: unmapped, or access not permitted), -EIO (the SMMU
  *	aborted the transaction for another reason), -ENOENT (the PASID
  *	has no context: not bound), -EILSEQ (CHECK found a difference at
- *	addr + done), -ETIMEDOUT (no answer to a fault in time)
+ *	addr + done), -ETIMEDOUT (no answer to a fault in time), -EINTR
+ *	(a signal ended the job), -ENOENT also when an unbind of this file's
+ *	bond stopped the job
  * @faults: out: page requests or stalls the job waited for
  * @reserved: must be zero
  *
  * The ioctl itself returns 0 whenever it ran the job (the outcome is in
  * @result); it fails only for malformed requests (-EINVAL), a missing
- * bond (-ENOENT), missing privileges (-EPERM) or a pending signal (-EINTR).
+ * bond (-ENOENT), missing privileges (-EPERM), an unreadable or unwritable
+ * argument (-EFAULT) or lack of memory (-ENOMEM).
+ *
+ * SMMU_SVA_TEST_IOC_UNBIND stops the file's running jobs (they end with
+ * -ENOENT) and waits for them before unbinding: once it returns, the
+ * device no longer uses the PASID.
  */
 struct smmu_sva_test_dma {
 	__u32 size;
@@ -108,7 +115,7 @@ struct smmu_sva_test_dma {
 /**
  * struct smmu_sva_test_stats - the model SMMU's counters (SMMU_SVA_TEST_IOC_STATS)
  * @size: in: sizeof(struct smmu_sva_test_stats)
- * @reserved: zero
+ * @reserved: in: must be zero
  * @tlb_entries: translations currently cached in the model's TLB
  * @tlbi_commands: TLB invalidation commands the model has executed
  * @page_requests: page requests the model has sent

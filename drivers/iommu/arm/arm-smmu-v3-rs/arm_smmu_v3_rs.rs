@@ -36,7 +36,10 @@ use kernel::{platform::Registration, prelude::*};
 
 /// Removes and returns element `i` of `v`, moving the last element into
 /// its place (the 6.12 `KVec` has no `swap_remove`).
-pub(crate) fn take_at<T>(v: &mut KVec<T>, i: usize) -> Option<T> {
+pub(crate) fn take_at<T, A: kernel::alloc::Allocator>(
+    v: &mut kernel::alloc::Vec<T, A>,
+    i: usize,
+) -> Option<T> {
     let len = v.len();
     if i >= len {
         return None;

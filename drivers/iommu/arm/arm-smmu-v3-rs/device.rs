@@ -162,6 +162,11 @@ pub(crate) struct Smmu {
     pub(crate) iommu: IommuDevice,
     /// Limits event and page-request messages.
     log_limit: RateLimit,
+    /// Held while a fault is reported to the IOMMU core, and while a
+    /// released device's StreamIDs are dropped: no report outlives the
+    /// device it names.
+    #[pin]
+    pub(crate) report_lock: Mutex<()>,
     /// The I/O page fault queue (`struct iopf_queue *`) of the masters
     /// that fault through PRI or stalls; 0 without PRI and stall.
     iopf_queue: usize,
@@ -554,6 +559,7 @@ impl platform::Driver for SmmuV3 {
                 streams <- new_spinlock!(KVec::new(), "arm_smmu_v3_rs:streams"),
                 iommu: IommuDevice::new(),
                 log_limit: RateLimit::new(),
+                report_lock <- new_mutex!((), "arm_smmu_v3_rs:report"),
                 iopf_queue,
             }),
             GFP_KERNEL,

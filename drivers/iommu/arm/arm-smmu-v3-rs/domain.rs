@@ -6,10 +6,10 @@
 //!
 //! A paging domain is a stage-1 address space: io-pgtable-arm tables, an
 //! ASID, and the context descriptor (CD) that points the SMMU at them. A
-//! device attached to it gets a one-entry CD table holding that CD, and its
-//! STE points at the CD table. Invalidation is by ASID: leaf ranges
-//! gathered during unmap, walk caches when tables are freed, everything on
-//! `flush_iotlb_all` (lazy mode's flush queue).
+//! device attached to it gets that CD at SSID 0 of its CD table (sized for
+//! its PASIDs), and its STE points at the CD table. Invalidation is by
+//! ASID: leaf ranges gathered during unmap, walk caches when tables are
+//! freed, everything on `flush_iotlb_all` (lazy mode's flush queue).
 
 use crate::{
     backend::DmaBuf,
@@ -160,19 +160,20 @@ impl AsidMap {
 ///
 /// `retired` has capacity for every slot, so retiring never allocates.
 pub(crate) struct KernelCdLeaves {
-    slots: KVec<Option<CdLeaf<DmaBuf>>>,
-    retired: KVec<CdLeaf<DmaBuf>>,
+    slots: KVVec<Option<CdLeaf<DmaBuf>>>,
+    retired: KVVec<CdLeaf<DmaBuf>>,
 }
 
 impl KernelCdLeaves {
     fn new(n: usize) -> Result<Self> {
-        let mut slots = KVec::with_capacity(n, GFP_KERNEL)?;
+        // Up to 1024 slots each: `kvmalloc`, not one large `kmalloc`.
+        let mut slots = KVVec::with_capacity(n, GFP_KERNEL)?;
         for _ in 0..n {
             slots.push(None, GFP_KERNEL)?;
         }
         Ok(Self {
             slots,
-            retired: KVec::with_capacity(n, GFP_KERNEL)?,
+            retired: KVVec::with_capacity(n, GFP_KERNEL)?,
         })
     }
 }
@@ -413,7 +414,14 @@ impl Master {
         let was = st.dflt;
         st.dflt = dflt;
         if let Err(e) = self.apply_ste(&mut st) {
+            // The device stays on its old domain: so does CD 0.
             st.dflt = was;
+            if matches!(dflt, Dflt::Paging(_)) {
+                let _ = match was {
+                    Dflt::Paging(old) => self.install_cd(&mut st, 0, &old),
+                    _ => self.clear_cd(&mut st, 0),
+                };
+            }
             return Err(e);
         }
         if !matches!(dflt, Dflt::Paging(_)) && matches!(was, Dflt::Paging(_)) {
@@ -421,6 +429,17 @@ impl Master {
             let _ = self.clear_cd(&mut st, 0);
         }
         Ok(())
+    }
+
+    /// The CD of a paging domain as this master uses it: with stalls
+    /// forced by the SMMU, `CD.S` must be set (`STALL_MODEL == 0b10` makes
+    /// `CD.S == 0` illegal).
+    fn paging_cd(&self, cd: &Cd) -> Cd {
+        let mut cd = *cd;
+        if self.smmu.features.stall_forced() {
+            cd.set_s(true);
+        }
+        cd
     }
 
     /// Attaches `domain` (a `struct iommu_domain`) to `pasid` with `cd`.
@@ -476,6 +495,22 @@ impl Master {
         Some(entry)
     }
 
+    /// Clears the CD of `pasid` if it is still attached to `domain`: the
+    /// last resort when its quiet CD cannot be written (transactions then
+    /// get `C_BAD_CD` instead of walking freed page tables).
+    pub(crate) fn clear_pasid_cd(&self, pasid: u32, domain: usize) {
+        let mut st = self.state.lock();
+        if st
+            .pasids
+            .iter()
+            .any(|p| p.pasid == pasid && p.domain == domain)
+        {
+            if let Err(e) = self.clear_cd(&mut st, pasid) {
+                dev_err!(&self.dev, "PASID {pasid}: the CD stays live: {e:?}\n");
+            }
+        }
+    }
+
     /// Replaces the CD of `pasid` with `cd` if it is still attached to
     /// `domain` (the SVA domain's mm went away).
     pub(crate) fn replace_cd(&self, pasid: u32, domain: usize, cd: &Cd) -> Result {
@@ -524,6 +559,8 @@ impl DmaAlloc for Preallocated {
 pub(crate) struct Flush {
     pub(crate) smmu: Arc<Smmu>,
     pub(crate) asid: u16,
+    /// The translation granule of the tables (`TG` of range commands).
+    pub(crate) granule: Granule,
 }
 
 impl Flush {
@@ -541,13 +578,13 @@ impl Flush {
     /// enough without range invalidation, and the TTL hint names their
     /// level.
     pub(crate) fn invalidate_range(&self, iova: u64, size: u64, leaf: bool, leaf_size: usize) {
-        let mut req = TlbiRequest::new(iova, size, Granule::Size4K, leaf, true);
+        let mut req = TlbiRequest::new(iova, size, self.granule, leaf, true);
         if leaf && leaf_size.is_power_of_two() {
             let shift = leaf_size.trailing_zeros();
             if shift > req.stride_shift {
                 req.stride_shift = shift;
             }
-            req.ttl = ttl_for_leaf(Granule::Size4K, shift);
+            req.ttl = ttl_for_leaf(self.granule, shift);
         }
         let r = self.smmu.with_cmdq(|hw, q| {
             q.tlbi_range(hw, InvContext::Asid(self.asid), &req, DEFAULT_MAX_TLBI_OPS)
@@ -605,6 +642,8 @@ impl PagingDomain {
             Flush {
                 smmu: smmu.clone(),
                 asid,
+                // io-pgtable tables of this driver use 4KB pages.
+                granule: Granule::Size4K,
             },
             GFP_KERNEL,
         )?;
@@ -667,7 +706,7 @@ impl DomainOps for PagingDomain {
         if !Arc::ptr_eq(&master.smmu, &d.smmu) {
             return Err(EINVAL);
         }
-        master.attach_default(Dflt::Paging(d.cd))
+        master.attach_default(Dflt::Paging(master.paging_cd(&d.cd)))
     }
 
     fn set_dev_pasid(
@@ -682,7 +721,7 @@ impl DomainOps for PagingDomain {
         if !Arc::ptr_eq(&master.smmu, &d.smmu) {
             return Err(EINVAL);
         }
-        master.attach_pasid(pasid, domain.as_raw(), false, &d.cd)
+        master.attach_pasid(pasid, domain.as_raw(), false, &master.paging_cd(&d.cd))
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -885,9 +924,13 @@ impl IommuOps for SmmuOps {
                 crate::sva::leave_iopf_queue(&master, &mut st);
             }
         }
-        for slot in master.smmu.streams.lock().iter_mut() {
-            if slot.1.as_ref().is_some_and(|m| Arc::ptr_eq(m, &master)) {
-                slot.1 = None;
+        {
+            // Waits for a report in progress on the device.
+            let _report = master.smmu.report_lock.lock();
+            for slot in master.smmu.streams.lock().iter_mut() {
+                if slot.1.as_ref().is_some_and(|m| Arc::ptr_eq(m, &master)) {
+                    slot.1 = None;
+                }
             }
         }
         if master.install_ste(&master.smmu.hw.default_ste()).is_err() {

@@ -34,7 +34,7 @@ use crate::{
     domain::{Flush, Master, MasterState},
     hw::{
         cd::{Cd, CdHttu, Granule, SvaCd},
-        cmd::{PriResp, ResumeAction},
+        cmd::{Granule as TlbiGranule, PriResp, ResumeAction},
         event::TranslationFault,
         pri::PriRequest,
         regs::{Httu, Oas},
@@ -45,9 +45,9 @@ use kernel::{
     bindings, dev_err, dev_warn,
     device::Device,
     iommu::{self, DeviceIommu, Domain, DomainOps, DomainOpsTable},
-    new_spinlock,
+    new_mutex, new_spinlock,
     prelude::*,
-    sync::{Arc, SpinLock},
+    sync::{Arc, Mutex, SpinLock},
     types::Opaque,
 };
 
@@ -56,9 +56,10 @@ const FAULT_KIND_PRI: u64 = 1;
 /// `private_data[1]` of a reported fault: answer with `CMD_RESUME`.
 const FAULT_KIND_STALL: u64 = 2;
 
-/// Above this many bytes a CPU invalidation becomes a whole-ASID one (as
-/// the C driver: 512 commands' worth of pages).
-const SVA_TLBI_RANGE_MAX: u64 = 512 * bindings::PAGE_SIZE as u64;
+/// Above this many bytes a CPU invalidation becomes a whole-ASID one: as
+/// the C driver, as many pages as one page of 8-byte descriptors maps
+/// (512 with 4KB pages, 8192 with 64KB ones).
+const SVA_TLBI_RANGE_MAX: u64 = (bindings::PAGE_SIZE as u64 / 8) * bindings::PAGE_SIZE as u64;
 
 /// The CPU's translation parameters for `mm`, or why the SMMU cannot
 /// share them.
@@ -143,8 +144,11 @@ pub(crate) struct SvaDomain {
     registered: AtomicBool,
     released: AtomicBool,
     raw: AtomicUsize,
-    /// The (master, PASID) pairs using the domain.
+    /// The (master, PASID) pairs using the domain (a spinlock: read from
+    /// invalidation callbacks in atomic context).
     binds: Pin<KBox<SpinLock<Binds>>>,
+    /// Held while `binds` changes, and by `release` while it walks it.
+    bind_changes: Pin<KBox<Mutex<()>>>,
 }
 
 // SAFETY: `mm` is only passed to the mm API, which is thread-safe; the notifier is used through the C API.
@@ -181,19 +185,9 @@ impl SvaDomain {
         })
     }
 
-    /// A snapshot of the domain's (master, PASID) pairs.
-    fn binds(&self) -> Binds {
-        let mut out = KVec::new();
-        let n = self.binds.lock().len();
-        if out.reserve(n, GFP_KERNEL).is_err() {
-            return out;
-        }
-        for (m, p) in self.binds.lock().iter() {
-            if out.push((m.clone(), *p), GFP_ATOMIC).is_err() {
-                break;
-            }
-        }
-        out
+    /// The pair at `i` of the bind list, if any.
+    fn bind_at(&self, i: usize) -> Option<(Arc<Master>, u32)> {
+        self.binds.lock().get(i).map(|(m, p)| (m.clone(), *p))
     }
 }
 
@@ -216,6 +210,7 @@ impl DomainOps for SvaDomain {
         if !Arc::ptr_eq(&master.smmu, &d.flush.smmu) {
             return Err(EINVAL);
         }
+        let _changes = d.bind_changes.lock();
         d.binds.lock().reserve(1, GFP_ATOMIC)?;
         let cd = d.cd_for(&master)?;
         master.attach_pasid(pasid, domain.as_raw(), true, &cd)?;
@@ -224,7 +219,7 @@ impl DomainOps for SvaDomain {
             .iter()
             .any(|(m, p)| Arc::ptr_eq(m, &master) && *p == pasid)
         {
-            // Reserved above: does not allocate.
+            // Reserved above, with `bind_changes` held: does not allocate.
             binds.push((master, pasid), GFP_ATOMIC)?;
         }
         Ok(())
@@ -277,14 +272,20 @@ unsafe extern "C" fn mn_release(mn: *mut bindings::mmu_notifier, _mm: *mut bindi
     let d = unsafe { SvaDomain::from_mn(mn) };
     d.released.store(true, Ordering::Release);
     let raw = d.raw.load(Ordering::Acquire);
-    for (m, pasid) in d.binds().iter() {
-        match d.cd_for(m) {
-            Ok(cd) => {
-                if let Err(e) = m.replace_cd(*pasid, raw, &cd) {
-                    dev_err!(&m.dev, "PASID {pasid}: cannot quiesce the CD: {e:?}\n");
-                }
-            }
-            Err(e) => dev_err!(&m.dev, "PASID {pasid}: no quiet CD: {e:?}\n"),
+    // No bind comes or goes while the list is walked; nothing is
+    // allocated, so no pair can be missed: once this returns the kernel
+    // frees the page tables without telling the SMMU again.
+    let _changes = d.bind_changes.lock();
+    let mut i = 0;
+    while let Some((m, pasid)) = d.bind_at(i) {
+        i += 1;
+        let r = d.cd_for(&m).and_then(|cd| m.replace_cd(pasid, raw, &cd));
+        if let Err(e) = r {
+            dev_err!(
+                &m.dev,
+                "PASID {pasid}: cannot quiesce the CD ({e:?}): clearing it\n"
+            );
+            m.clear_pasid_cd(pasid, raw);
         }
     }
     d.flush.invalidate_asid();
@@ -311,10 +312,26 @@ pub(crate) fn domain_alloc_sva(
     }
     let asid = smmu.asids.lock().alloc().ok_or(ENOSPC)?;
     // From here on dropping `flush` frees the ASID.
-    let flush = Arc::new(Flush { smmu, asid }, GFP_KERNEL)?;
+    let granule = match bindings::PAGE_SHIFT {
+        14 => TlbiGranule::Size16K,
+        16 => TlbiGranule::Size64K,
+        _ => TlbiGranule::Size4K,
+    };
+    let flush = Arc::new(
+        Flush {
+            smmu,
+            asid,
+            granule,
+        },
+        GFP_KERNEL,
+    )?;
     let cfg = cpu_sva_cd(&flush.smmu, mm, asid)?;
     let binds = KBox::pin_init(
         new_spinlock!(KVec::new(), "arm_smmu_v3_rs:sva_binds"),
+        GFP_KERNEL,
+    )?;
+    let bind_changes = KBox::pin_init(
+        new_mutex!((), "arm_smmu_v3_rs:sva_bind_changes"),
         GFP_KERNEL,
     )?;
     // SAFETY: the core holds a reference on `mm` during the call; the domain keeps its own.
@@ -329,6 +346,7 @@ pub(crate) fn domain_alloc_sva(
         released: AtomicBool::new(false),
         raw: AtomicUsize::new(0),
         binds,
+        bind_changes,
     };
     let raw = match Domain::new_sva(d, &SVA_OPS) {
         Ok(r) => r,
@@ -361,6 +379,12 @@ pub(crate) fn domain_alloc_sva(
 pub(crate) fn remove_dev_pasid(dev: &Device, pasid: u32, domain: *mut bindings::iommu_domain) {
     // SAFETY: the core only calls this for devices this driver probed.
     let master = unsafe { Master::arc_from_dev(dev) };
+    // SAFETY: the core passes a live domain.
+    let sva = unsafe { Domain::<SvaDomain>::uses_ops(domain, &SVA_OPS) }.then(|| {
+        // SAFETY: an SVA domain of this driver (checked by its ops).
+        unsafe { Domain::<SvaDomain>::from_raw(domain) }.data()
+    });
+    let _changes = sva.map(|d| d.bind_changes.lock());
     let Some(entry) = master.detach_pasid(pasid) else {
         return;
     };
@@ -370,10 +394,7 @@ pub(crate) fn remove_dev_pasid(dev: &Device, pasid: u32, domain: *mut bindings::
             "PASID {pasid} was not attached to the domain being removed\n"
         );
     }
-    // SAFETY: the core passes a live domain.
-    if entry.sva && unsafe { Domain::<SvaDomain>::uses_ops(domain, &SVA_OPS) } {
-        // SAFETY: an SVA domain of this driver (checked by its ops).
-        let d = unsafe { Domain::<SvaDomain>::from_raw(domain) }.data();
+    if let Some(d) = sva {
         let removed = {
             let mut binds = d.binds.lock();
             match binds
@@ -507,6 +528,8 @@ fn new_fault(
 /// Reports a page request; requests nobody can take are denied at once
 /// (on their last request: earlier ones need no response).
 pub(crate) fn report_page_request(smmu: &Smmu, req: &PriRequest) {
+    // Keeps the device from being released during the report.
+    let _report = smmu.report_lock.lock();
     let master = smmu
         .master_arc(req.sid)
         .filter(|m| m.pri && m.iopf.load(Ordering::Acquire));
@@ -550,6 +573,8 @@ pub(crate) fn report_stall(smmu: &Smmu, t: &TranslationFault) -> bool {
     let Some(stag) = t.stall_tag else {
         return false;
     };
+    // Keeps the device from being released during the report.
+    let _report = smmu.report_lock.lock();
     let master = smmu
         .master_arc(t.sid)
         .filter(|m| m.stall && m.iopf.load(Ordering::Acquire));

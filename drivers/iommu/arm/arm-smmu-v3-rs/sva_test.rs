@@ -20,6 +20,7 @@ use crate::{
     model::{DmaEngine, DmaError, DmaStatus, TermCause},
     model_backend::{DmaData, ModelSmmu},
 };
+use core::sync::atomic::{AtomicBool, Ordering};
 use kernel::ffi::{c_int, c_long, c_uint, c_ulong};
 use kernel::{
     bindings, c_str, dev_info,
@@ -28,10 +29,10 @@ use kernel::{
         sva::{Bond, Mm},
         DeviceIommu,
     },
-    new_mutex, platform,
+    new_condvar, new_mutex, platform,
     prelude::*,
     str::CString,
-    sync::{Arc, Mutex},
+    sync::{Arc, CondVar, Mutex},
     types::{ARef, Opaque},
     uaccess::UserSlice,
 };
@@ -119,9 +120,15 @@ const IOC_STATS: u32 = ioc(IOC_READ | IOC_WRITE, 8, core::mem::size_of::<StatsOu
 ///
 /// # Safety
 ///
-/// Implementors are `repr(C)` with no padding-sensitive invariants: every
-/// bit pattern is a valid value.
+/// Implementors are `repr(C)` integers without padding: every bit pattern
+/// is a valid value, and every byte is initialised (so copying one to user
+/// space leaks nothing).
 unsafe trait Pod: Copy + Default {}
+// The uapi layouts, without padding.
+const _: () = assert!(core::mem::size_of::<Info>() == 24);
+const _: () = assert!(core::mem::size_of::<DmaJob>() == 72);
+const _: () = assert!(core::mem::size_of::<StatsOut>() == 56);
+
 // SAFETY: `repr(C)` integers only.
 unsafe impl Pod for Info {}
 // SAFETY: `repr(C)` integers only.
@@ -224,11 +231,18 @@ impl TestDev {
 struct FileInner {
     bond: Option<Bond>,
     held: KVec<u32>,
+    /// DMA jobs running through this file.
+    jobs: u32,
 }
 
 struct FileState {
     dev: Arc<TestDev>,
     inner: Pin<KBox<Mutex<FileInner>>>,
+    /// Set by an unbind: running jobs stop at their next step, as a
+    /// driver stops its device's work for a PASID before unbinding it.
+    abort: AtomicBool,
+    /// Woken when the last running job ends.
+    idle: Pin<KBox<CondVar>>,
 }
 
 impl Drop for FileState {
@@ -283,6 +297,7 @@ struct Job<'a> {
     engine: DmaEngine,
     nofault: bool,
     faults: u32,
+    abort: &'a AtomicBool,
 }
 
 impl Job<'_> {
@@ -298,6 +313,10 @@ impl Job<'_> {
         let timeout = unsafe { bindings::__msecs_to_jiffies(FAULT_TIMEOUT_MS as c_uint) };
         let deadline = jiffies().wrapping_add(timeout);
         loop {
+            if self.abort.load(Ordering::Acquire) {
+                // Unbound under the job: the device drops its work.
+                return Err((off, ENOENT));
+            }
             let part = match &mut data {
                 DmaData::Read(b) => DmaData::Read(&mut b[off..]),
                 DmaData::Write(b) => DmaData::Write(&b[off..]),
@@ -336,7 +355,7 @@ impl Job<'_> {
 }
 
 /// Runs `job`, filling in its outputs.
-fn run_dma(dev: &TestDev, pasid: u32, job: &mut DmaJob) -> Result {
+fn run_dma(dev: &TestDev, pasid: u32, job: &mut DmaJob, abort: &AtomicBool) -> Result {
     let nofault = job.flags & DMA_NOFAULT != 0;
     let mut engine = DmaEngine::new(dev.sid, Some(pasid));
     // Without PRI a fault is terminated (and recorded) instead of sent.
@@ -348,12 +367,13 @@ fn run_dma(dev: &TestDev, pasid: u32, job: &mut DmaJob) -> Result {
         engine,
         nofault,
         faults: 0,
+        abort,
     };
-    let mut buf = KVec::from_elem(0u8, CHUNK, GFP_KERNEL)?;
+    let mut buf = KVVec::from_elem(0u8, CHUNK, GFP_KERNEL)?;
     let mut cmp = if job.op == OP_CHECK {
-        KVec::from_elem(0u8, CHUNK, GFP_KERNEL)?
+        KVVec::from_elem(0u8, CHUNK, GFP_KERNEL)?
     } else {
-        KVec::new()
+        KVVec::new()
     };
     let mut done = 0u64;
     let mut result: Result = Ok(());
@@ -446,7 +466,18 @@ impl FileState {
                 Ok(0)
             }
             IOC_UNBIND => {
-                let bond = self.inner.lock().bond.take().ok_or(ENOENT)?;
+                let mut inner = self.inner.lock();
+                let bond = inner.bond.take().ok_or(ENOENT)?;
+                // The device must stop using the PASID before it is
+                // unbound (and possibly handed to another process): stop
+                // the running jobs and wait for them. Each ends at its
+                // next step, or after one fault timeout at worst.
+                self.abort.store(true, Ordering::Release);
+                while inner.jobs > 0 {
+                    self.idle.wait(&mut inner);
+                }
+                self.abort.store(false, Ordering::Release);
+                drop(inner);
                 drop(bond);
                 dev.bonds
                     .fetch_sub(1, core::sync::atomic::Ordering::Relaxed);
@@ -477,11 +508,19 @@ impl FileState {
                     }
                     job.pasid
                 } else {
-                    // Taken, not held: an unbind may overtake the job, as
-                    // it may overtake a real device's work.
                     self.inner.lock().bond.as_ref().ok_or(ENOENT)?.pasid()
                 };
-                run_dma(dev, pasid, &mut job)?;
+                // Counted, so that an unbind waits for the job to stop.
+                self.inner.lock().jobs += 1;
+                let r = run_dma(dev, pasid, &mut job, &self.abort);
+                {
+                    let mut inner = self.inner.lock();
+                    inner.jobs -= 1;
+                    if inner.jobs == 0 {
+                        self.idle.notify_all();
+                    }
+                }
+                r?;
                 write_user(arg, &job)?;
                 Ok(0)
             }
@@ -508,7 +547,7 @@ impl FileState {
             }
             IOC_STATS => {
                 let mut out: StatsOut = read_user(arg)?;
-                if out.size as usize != core::mem::size_of::<StatsOut>() {
+                if out.size as usize != core::mem::size_of::<StatsOut>() || out.reserved != 0 {
                     return Err(EINVAL);
                 }
                 let (s, tlb) = dev.model.stats();
@@ -544,12 +583,22 @@ unsafe extern "C" fn fop_open(_inode: *mut bindings::inode, file: *mut bindings:
                 FileInner {
                     bond: None,
                     held: KVec::new(),
+                    jobs: 0,
                 },
                 "smmu_sva_test:file"
             ),
             GFP_KERNEL,
         )?;
-        Ok(KBox::new(FileState { dev, inner }, GFP_KERNEL)?)
+        let idle = KBox::pin_init(new_condvar!("smmu_sva_test:idle"), GFP_KERNEL)?;
+        Ok(KBox::new(
+            FileState {
+                dev,
+                inner,
+                abort: AtomicBool::new(false),
+                idle,
+            },
+            GFP_KERNEL,
+        )?)
     })();
     match r {
         Ok(f) => {

@@ -137,7 +137,10 @@ pub trait CdLeafSlots<B> {
     fn fill(&mut self, index: usize, leaf: CdLeaf<B>) -> Result<(), CdLeaf<B>>;
 
     /// Empties slot `index`, returning its leaf (dropping it frees the
-    /// memory).
+    /// memory). A container that must not free memory where the table
+    /// runs (the kernel's, under the command queue lock) may keep the
+    /// leaf for freeing later and return `None`: the table only drops
+    /// what it gets back.
     fn take(&mut self, index: usize) -> Option<CdLeaf<B>>;
 }
 
