@@ -203,3 +203,83 @@ u64 rust_helper_sva_rs_model_cmpxchg64(u64 *p, u64 old, u64 new)
 	return cmpxchg64(p, old, new);
 }
 #endif
+
+#ifdef CONFIG_PCI
+#include <linux/log2.h>
+#include <linux/pci-ats.h>
+
+/*
+ * PCI ATS, PASID and PRI of an IOMMU master, by its struct device: false
+ * or -ENODEV for devices that are not PCI functions.
+ */
+bool rust_helper_sva_rs_pci_ats_supported(struct device *dev)
+{
+	return dev_is_pci(dev) && pci_ats_supported(to_pci_dev(dev));
+}
+
+int rust_helper_sva_rs_pci_enable_ats(struct device *dev, int ps)
+{
+	return dev_is_pci(dev) ? pci_enable_ats(to_pci_dev(dev), ps) : -ENODEV;
+}
+
+void rust_helper_sva_rs_pci_disable_ats(struct device *dev)
+{
+#ifdef CONFIG_PCI_ATS
+	if (dev_is_pci(dev) && to_pci_dev(dev)->ats_enabled)
+		pci_disable_ats(to_pci_dev(dev));
+#endif
+}
+
+/* Enables PASIDs; returns the PASID width in bits, or a negative errno. */
+int rust_helper_sva_rs_pci_enable_pasid(struct device *dev)
+{
+	struct pci_dev *pdev;
+	int features, num, ret;
+
+	if (!dev_is_pci(dev))
+		return -ENODEV;
+	pdev = to_pci_dev(dev);
+	features = pci_pasid_features(pdev);
+	if (features < 0)
+		return features;
+	num = pci_max_pasids(pdev);
+	if (num <= 0)
+		return num ? num : -ENODEV;
+	ret = pci_enable_pasid(pdev, features);
+	return ret ? ret : ilog2(num);
+}
+
+void rust_helper_sva_rs_pci_disable_pasid(struct device *dev)
+{
+	if (dev_is_pci(dev))
+		pci_disable_pasid(to_pci_dev(dev));
+}
+
+bool rust_helper_sva_rs_pci_pri_supported(struct device *dev)
+{
+	return dev_is_pci(dev) && pci_pri_supported(to_pci_dev(dev));
+}
+
+/* Resets the PRI capability and allows @reqs outstanding page requests. */
+int rust_helper_sva_rs_pci_enable_pri(struct device *dev, u32 reqs)
+{
+#ifdef CONFIG_PCI_PRI
+	int ret;
+
+	if (!dev_is_pci(dev))
+		return -ENODEV;
+	ret = pci_reset_pri(to_pci_dev(dev));
+	return ret ? ret : pci_enable_pri(to_pci_dev(dev), reqs);
+#else
+	return -ENODEV;
+#endif
+}
+
+void rust_helper_sva_rs_pci_disable_pri(struct device *dev)
+{
+#ifdef CONFIG_PCI_PRI
+	if (dev_is_pci(dev) && to_pci_dev(dev)->pri_enabled)
+		pci_disable_pri(to_pci_dev(dev));
+#endif
+}
+#endif

@@ -108,6 +108,18 @@ impl DeviceIommu {
         unsafe { bindings::dev_iommu_priv_get(dev.as_raw()) }
     }
 
+    /// The flags of the firmware description of `dev`
+    /// (`IOMMU_FWSPEC_*`), 0 without one.
+    pub fn fwspec_flags(dev: &Device) -> u32 {
+        // SAFETY: `dev` is valid.
+        let fwspec = unsafe { bindings::dev_iommu_fwspec_get(dev.as_raw()) };
+        if fwspec.is_null() {
+            return 0;
+        }
+        // SAFETY: a non-null fwspec is valid while the device is.
+        unsafe { (*fwspec).flags }
+    }
+
     /// Whether `dev` is a PCI device.
     pub fn is_pci(dev: &Device) -> bool {
         // SAFETY: `dev` is valid.

@@ -32,6 +32,7 @@
 #   sva-test-0  StreamID 0x10  20-bit PASIDs  faults: PRI (page requests)
 #   sva-test-1  StreamID 0x11  20-bit PASIDs  faults: stall
 #   sva-test-2  StreamID 0x12   8-bit PASIDs  faults: PRI
+#   sva-test-3  StreamID 0x13  20-bit PASIDs  faults: PRI, translates through ATS
 #
 # Extra kernel arguments: BOOT_ARGS="...". The console is kept in
 # build/console-$VARIANT-$MODE.log (check: console-$VARIANT-check-$CONFIG.log),

@@ -134,6 +134,21 @@ cat >>"$tmp/tree.dts" <<EOF
 		iommu-sva-rs,pri;
 		dma-coherent;
 	};
+
+	/*
+	 * PRI, 20-bit PASIDs, translates through ATS: asks the SMMU for
+	 * translations, caches them in its own ATC (which CMD_ATC_INV must
+	 * invalidate) and sends page requests on faults
+	 */
+	sva-test-3 {
+		compatible = "iommu-sva-rs,sva-test-dev";
+		iommus = <$ph 0x13>;
+		pasid-num-bits = <20>;
+		iommu-sva-rs,index = <3>;
+		iommu-sva-rs,pri;
+		iommu-sva-rs,ats;
+		dma-coherent;
+	};
 };
 EOF
 # -q: QEMU's numeric clock and GPIO references draw harmless warnings.

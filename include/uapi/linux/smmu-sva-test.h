@@ -30,7 +30,8 @@
  * @sid: the device's StreamID
  * @pasid_bits: PASID width of the device (after the SMMU's limit)
  * @fault_mode: SMMU_SVA_TEST_FAULT_PRI or SMMU_SVA_TEST_FAULT_STALL
- * @features: IOMMU features currently enabled (SMMU_SVA_TEST_FEAT_*)
+ * @features: IOMMU features currently enabled (SMMU_SVA_TEST_FEAT_*), and
+ *	SMMU_SVA_TEST_CAP_ATS if the device translates through ATS
  * @bonds: bonds currently held through this device (all files)
  */
 struct smmu_sva_test_info {
@@ -44,6 +45,12 @@ struct smmu_sva_test_info {
 
 #define SMMU_SVA_TEST_FEAT_IOPF		(1 << 0)
 #define SMMU_SVA_TEST_FEAT_SVA		(1 << 1)
+/*
+ * The device asks the SMMU for translations (ATS) and caches them in its
+ * own ATC; on a fault it sends a page request. The kernel must invalidate
+ * the ATC (CMD_ATC_INV) whenever it invalidates the SMMU's TLB.
+ */
+#define SMMU_SVA_TEST_CAP_ATS		(1 << 8)
 
 /* DMA operations (struct smmu_sva_test_dma.op). */
 #define SMMU_SVA_TEST_DMA_FILL		1	/* write @pattern over [addr, addr + len) */
@@ -122,6 +129,9 @@ struct smmu_sva_test_dma {
  * @stalls: transactions the model has stalled
  * @events: event records the model has written
  * @commands: commands the model has executed
+ * @atc_entries: translations currently cached in the devices' ATCs
+ * @atc_inv_commands: ATC invalidation commands the model has executed
+ * @ats_requests: ATS translation requests the model has answered
  */
 struct smmu_sva_test_stats {
 	__u32 size;
@@ -132,6 +142,9 @@ struct smmu_sva_test_stats {
 	__u64 stalls;
 	__u64 events;
 	__u64 commands;
+	__u64 atc_entries;
+	__u64 atc_inv_commands;
+	__u64 ats_requests;
 };
 
 #define SMMU_SVA_TEST_IOC_MAGIC		0xb6

@@ -11,6 +11,7 @@
 //! ASID: leaf ranges gathered during unmap, walk caches when tables are
 //! freed, everything on `flush_iotlb_all` (lazy mode's flush queue).
 
+use crate::hw::range::AtcPolicy;
 use crate::{
     backend::DmaBuf,
     device::{lookup, Smmu},
@@ -25,9 +26,9 @@ use crate::{
         AllocError, CdLeaf, CdLeafSlots, CdTable, CoherentBuf, DmaAlloc, InvContext, SmmuError,
     },
 };
-use core::sync::atomic::AtomicBool;
+use core::sync::atomic::{AtomicBool, Ordering};
 use kernel::{
-    bindings, c_str, dev_err,
+    bindings, c_str, dev_err, dev_warn,
     device::Device,
     iommu::{
         self,
@@ -35,10 +36,10 @@ use kernel::{
         DeviceIommu, Domain, DomainOps, DomainOpsTable, Gather, IommuOps, OpsTable, StaticDomain,
         StaticDomainOps,
     },
-    new_mutex,
+    irq, new_mutex, new_spinlock,
     prelude::*,
     str::CStr,
-    sync::{Arc, ArcBorrow, Mutex},
+    sync::{Arc, ArcBorrow, Mutex, SpinLock},
     types::ARef,
 };
 
@@ -90,6 +91,30 @@ fn master_has_pri(dev: &Device) -> bool {
     {
         let _ = dev;
         false
+    }
+}
+
+/// Whether `dev` translates through ATS. PCI ATS is not used yet; the
+/// model's test devices say so with `iommu-sva-rs,ats`.
+fn master_has_ats(dev: &Device) -> bool {
+    #[cfg(CONFIG_ARM_SMMU_V3_RUST_MODEL)]
+    {
+        dev.property_present(c_str!("iommu-sva-rs,ats"))
+    }
+    #[cfg(not(CONFIG_ARM_SMMU_V3_RUST_MODEL))]
+    {
+        let _ = dev;
+        false
+    }
+}
+
+/// PCI PASIDs enabled during a probe: disabled again if the probe fails.
+struct PciPasid(*mut bindings::device, u32);
+
+impl Drop for PciPasid {
+    fn drop(&mut self) {
+        // SAFETY: the function is live during its probe, and had PASIDs enabled.
+        unsafe { bindings::sva_rs_pci_disable_pasid(self.0) };
     }
 }
 
@@ -226,12 +251,14 @@ pub(crate) enum Dflt {
 }
 
 /// A PASID of a master and the domain it is attached to.
-#[derive(Clone, Copy)]
 pub(crate) struct PasidAttach {
     pub(crate) pasid: u32,
     /// The `struct iommu_domain` (address only: compared, never followed).
     pub(crate) domain: usize,
     pub(crate) sva: bool,
+    /// The domain's invalidation, which this master's ATC is registered
+    /// with (ATS masters only).
+    pub(crate) ats: Option<Arc<Flush>>,
 }
 
 /// A master's mutable state.
@@ -239,6 +266,9 @@ pub(crate) struct MasterState {
     /// The CD table, allocated on first use (a paging attach or a PASID).
     pub(crate) cd_table: Option<MasterCdTable>,
     pub(crate) dflt: Dflt,
+    /// The default paging domain's invalidation, which this master's ATC
+    /// is registered with (ATS masters only).
+    pub(crate) dflt_ats: Option<Arc<Flush>>,
     /// PASIDs with a domain (never `IOMMU_NO_PASID`).
     pub(crate) pasids: KVec<PasidAttach>,
     /// `IOMMU_DEV_FEAT_SVA` enabled.
@@ -279,6 +309,18 @@ pub(crate) struct Master {
     pub(crate) stall: bool,
     /// The master sends page requests (PRI).
     pub(crate) pri: bool,
+    /// The master translates through ATS and caches translations in its
+    /// ATC: its STEs enable ATS (`EATS`), and every invalidation of a
+    /// domain it uses is followed by `CMD_ATC_INV`.
+    pub(crate) ats: bool,
+    /// A PCI function (ATS, PASID and PRI are enabled in its capabilities).
+    pub(crate) pci: bool,
+    /// PCI ATS is enabled in the function.
+    pci_ats_on: AtomicBool,
+    /// PCI PASIDs were enabled at probe.
+    pci_pasid_on: bool,
+    /// PCI PRI is enabled in the function (with `IOMMU_DEV_FEAT_IOPF`).
+    pub(crate) pci_pri_on: AtomicBool,
     /// `IOMMU_DEV_FEAT_IOPF` enabled: faults are reported to the IOMMU
     /// core (read by the fault paths without the state lock).
     pub(crate) iopf: AtomicBool,
@@ -394,22 +436,108 @@ impl Master {
             Dflt::Paging(_) => S1Dss::Ssid0,
             Dflt::Identity if !st.pasids.is_empty() => S1Dss::Bypass,
             Dflt::None | Dflt::Blocked if !st.pasids.is_empty() => S1Dss::Terminate,
-            Dflt::Identity => return self.install_ste(&Ste::bypass(&caps)),
-            Dflt::None | Dflt::Blocked => return self.install_ste(&Ste::abort()),
+            Dflt::Identity => return self.install_ste_no_ats(&Ste::bypass(&caps)),
+            Dflt::None | Dflt::Blocked => return self.install_ste_no_ats(&Ste::abort()),
         };
         let table = self.ensure_cd_table(st)?;
-        let ste = Ste::cd_table(&caps, &table.ste_config(s1dss, false)).map_err(|e| {
+        let ste = Ste::cd_table(&caps, &table.ste_config(s1dss, self.ats)).map_err(|e| {
             dev_err!(&self.dev, "cannot build the STE: {e:?}\n");
             EINVAL
         })?;
-        self.install_ste(&ste)
+        self.install_ste(&ste)?;
+        if self.ats && self.pci && !self.pci_ats_on.load(Ordering::Acquire) {
+            // The STEs allow ATS now: start from an empty ATC, then let
+            // the function translate (as the C driver's enable order).
+            self.atc_inv(None, 0, 0);
+            let raw = DeviceIommu::raw(&self.dev);
+            // SAFETY: `raw` is this live PCI master.
+            let r = unsafe { bindings::sva_rs_pci_enable_ats(raw, bindings::PAGE_SHIFT as i32) };
+            if r == 0 {
+                self.pci_ats_on.store(true, Ordering::Release);
+            } else {
+                dev_warn!(&self.dev, "cannot enable ATS: {r}\n");
+            }
+        }
+        Ok(())
     }
 
-    /// Makes `dflt` the translation of untagged traffic.
-    fn attach_default(&self, dflt: Dflt) -> Result {
+    /// Installs an STE without ATS: a PCI function must stop issuing
+    /// translated requests first, and its ATC is emptied after.
+    fn install_ste_no_ats(&self, ste: &Ste) -> Result {
+        let was_on = self.pci_ats_on.swap(false, Ordering::AcqRel);
+        if was_on {
+            // SAFETY: this live PCI master enabled ATS in `apply_ste`.
+            unsafe { bindings::sva_rs_pci_disable_ats(DeviceIommu::raw(&self.dev)) };
+        }
+        self.install_ste(ste)?;
+        if was_on {
+            self.atc_inv(None, 0, 0);
+        }
+        Ok(())
+    }
+
+    /// A new reference to this master.
+    pub(crate) fn arc(&self) -> Arc<Master> {
+        // SAFETY: masters only exist inside an `Arc` (see `probe_device`), which `self` keeps alive.
+        unsafe { ArcBorrow::from_raw(self as *const Master) }.into()
+    }
+
+    /// Registers this master's ATC (for translations tagged `ssid`) with
+    /// `flush`, when the master uses ATS: from now on every invalidation
+    /// of the domain reaches the ATC too.
+    fn join_ats(
+        &self,
+        flush: Option<&Arc<Flush>>,
+        ssid: Option<u32>,
+    ) -> Result<Option<Arc<Flush>>> {
+        match flush {
+            Some(f) if self.ats => {
+                f.add_ats(self.arc(), ssid)?;
+                Ok(Some(f.clone()))
+            }
+            _ => Ok(None),
+        }
+    }
+
+    /// Undoes [`Master::join_ats`].
+    fn leave_ats(&self, flush: Option<Arc<Flush>>, ssid: Option<u32>) {
+        if let Some(f) = flush {
+            // The master reference is dropped here, outside the lock.
+            drop(f.remove_ats(self, ssid));
+        }
+    }
+
+    /// Invalidates the master's ATC for `[iova, iova + size)` (`size` 0:
+    /// everything) of `ssid` (`None`: every PASID, as a request without
+    /// PASID does).
+    pub(crate) fn atc_inv(&self, ssid: Option<u32>, iova: u64, size: u64) {
+        if !self.ats {
+            return;
+        }
+        for &sid in self.sids.iter() {
+            let r = self
+                .smmu
+                .with_cmdq(|hw, q| q.atc_inv(hw, sid, ssid, iova, size, AtcPolicy::DEFAULT));
+            if let Err(e) = r {
+                // Typically an endpoint that did not complete the
+                // invalidation in time: its ATC may hold stale entries.
+                dev_err!(&self.dev, "ATC invalidation (StreamID {sid:#x}): {e}\n");
+            }
+        }
+    }
+
+    /// Makes `dflt` the translation of untagged traffic; `flush` is the
+    /// invalidation of a paging `dflt`.
+    fn attach_default(&self, dflt: Dflt, flush: Option<&Arc<Flush>>) -> Result {
         let mut st = self.state.lock();
+        // Registered first, so that no invalidation of the new domain can
+        // miss the ATC once the device uses it.
+        let ats = self.join_ats(flush, None)?;
         if let Dflt::Paging(cd) = dflt {
-            self.install_cd(&mut st, 0, &cd)?;
+            if let Err(e) = self.install_cd(&mut st, 0, &cd) {
+                self.leave_ats(ats, None);
+                return Err(e);
+            }
         }
         let was = st.dflt;
         st.dflt = dflt;
@@ -422,12 +550,17 @@ impl Master {
                     _ => self.clear_cd(&mut st, 0),
                 };
             }
+            self.leave_ats(ats, None);
             return Err(e);
         }
         if !matches!(dflt, Dflt::Paging(_)) && matches!(was, Dflt::Paging(_)) {
             // No STE uses CD 0 for untagged traffic any more.
             let _ = self.clear_cd(&mut st, 0);
         }
+        let old = core::mem::replace(&mut st.dflt_ats, ats);
+        self.leave_ats(old, None);
+        // The ATC may hold translations of the old domain.
+        self.atc_inv(None, 0, 0);
         Ok(())
     }
 
@@ -449,6 +582,7 @@ impl Master {
         domain: *mut bindings::iommu_domain,
         sva: bool,
         cd: &Cd,
+        flush: Option<&Arc<Flush>>,
     ) -> Result {
         if pasid == 0 || u64::from(pasid) >= 1u64 << self.ssid_bits {
             return Err(EINVAL);
@@ -457,23 +591,35 @@ impl Master {
         if sva && !st.sva {
             return Err(EINVAL);
         }
-        let entry = PasidAttach {
-            pasid,
-            domain: domain as usize,
-            sva,
-        };
         let pos = st.pasids.iter().position(|p| p.pasid == pasid);
         if pos.is_none() {
             st.pasids.reserve(1, GFP_KERNEL)?;
         }
-        self.install_cd(&mut st, pasid, cd)?;
+        let ats = self.join_ats(flush, Some(pasid))?;
+        if let Err(e) = self.install_cd(&mut st, pasid, cd) {
+            self.leave_ats(ats, Some(pasid));
+            return Err(e);
+        }
+        let entry = PasidAttach {
+            pasid,
+            domain: domain as usize,
+            sva,
+            ats,
+        };
         match pos {
-            Some(i) => st.pasids[i] = entry,
+            Some(i) => {
+                // Replaced: the old domain's translations leave the ATC.
+                let old = core::mem::replace(&mut st.pasids[i], entry);
+                self.leave_ats(old.ats, Some(pasid));
+                self.atc_inv(Some(pasid), 0, 0);
+            }
             None => {
                 st.pasids.push(entry, GFP_KERNEL)?;
                 if st.pasids.len() == 1 {
                     if let Err(e) = self.apply_ste(&mut st) {
-                        let _ = crate::take_at(&mut st.pasids, 0);
+                        if let Some(old) = crate::take_at(&mut st.pasids, 0) {
+                            self.leave_ats(old.ats, Some(pasid));
+                        }
                         let _ = self.clear_cd(&mut st, pasid);
                         return Err(e);
                     }
@@ -483,16 +629,43 @@ impl Master {
         Ok(())
     }
 
-    /// Detaches whatever `pasid` is attached to; returns the entry.
+    /// Detaches whatever `pasid` is attached to; returns the entry. Once
+    /// this returns, neither the SMMU nor the master's ATC translates the
+    /// PASID any more.
     pub(crate) fn detach_pasid(&self, pasid: u32) -> Option<PasidAttach> {
         let mut st = self.state.lock();
         let i = st.pasids.iter().position(|p| p.pasid == pasid)?;
-        let entry = crate::take_at(&mut st.pasids, i)?;
+        let mut entry = crate::take_at(&mut st.pasids, i)?;
         let _ = self.clear_cd(&mut st, pasid);
         if st.pasids.is_empty() {
             let _ = self.apply_ste(&mut st);
         }
+        self.leave_ats(entry.ats.take(), Some(pasid));
+        self.atc_inv(Some(pasid), 0, 0);
         Some(entry)
+    }
+
+    /// Unregisters the master's ATC from every domain (release).
+    fn leave_all_ats(&self, st: &mut MasterState) {
+        let dflt = st.dflt_ats.take();
+        self.leave_ats(dflt, None);
+        let pasids: KVec<(u32, Option<Arc<Flush>>)> = {
+            let mut v = KVec::new();
+            for p in st.pasids.iter_mut() {
+                if let Some(f) = p.ats.take() {
+                    if v.push((p.pasid, Some(f.clone())), GFP_KERNEL).is_err() {
+                        // Never leave a reference cycle: unregister now.
+                        drop(f.remove_ats(self, Some(p.pasid)));
+                        continue;
+                    }
+                    drop(f);
+                }
+            }
+            v
+        };
+        for (pasid, f) in pasids.into_iter() {
+            self.leave_ats(f, Some(pasid));
+        }
     }
 
     /// Clears the CD of `pasid` if it is still attached to `domain`: the
@@ -561,9 +734,66 @@ pub(crate) struct Flush {
     pub(crate) asid: u16,
     /// The translation granule of the tables (`TG` of range commands).
     pub(crate) granule: Granule,
+    /// The ATCs (master, and SSID of its translations) that cache this
+    /// domain's translations. Taken with interrupts off: invalidation runs
+    /// in interrupt context too.
+    ats: Pin<KBox<SpinLock<KVec<AtsUser>>>>,
 }
 
+/// A master whose ATC caches a domain's translations, tagged with this
+/// SSID (`None`: without PASID).
+type AtsUser = (Arc<Master>, Option<u32>);
+
 impl Flush {
+    pub(crate) fn new(smmu: Arc<Smmu>, asid: u16, granule: Granule) -> Result<Arc<Self>> {
+        let ats = KBox::pin_init(
+            new_spinlock!(KVec::new(), "arm_smmu_v3_rs:ats_users"),
+            GFP_KERNEL,
+        );
+        let ats = match ats {
+            Ok(a) => a,
+            Err(e) => {
+                smmu.asids.lock().free(asid);
+                return Err(e);
+            }
+        };
+        // From here on dropping the `Flush` frees the ASID.
+        Ok(Arc::new(
+            Self {
+                smmu,
+                asid,
+                granule,
+                ats,
+            },
+            GFP_KERNEL,
+        )?)
+    }
+
+    fn add_ats(&self, master: Arc<Master>, ssid: Option<u32>) -> Result {
+        let _irq = irq::local_irq_save();
+        self.ats.lock().push((master, ssid), GFP_ATOMIC)?;
+        Ok(())
+    }
+
+    fn remove_ats(&self, master: &Master, ssid: Option<u32>) -> Option<AtsUser> {
+        let _irq = irq::local_irq_save();
+        let mut users = self.ats.lock();
+        let i = users
+            .iter()
+            .position(|(m, s)| core::ptr::eq(&**m, master) && *s == ssid)?;
+        crate::take_at(&mut users, i)
+    }
+
+    /// Invalidates `[iova, iova + size)` (`size` 0: everything) in every
+    /// registered ATC, after the SMMU's TLB.
+    fn atc_inv(&self, iova: u64, size: u64) {
+        let _irq = irq::local_irq_save();
+        let users = self.ats.lock();
+        for (m, ssid) in users.iter() {
+            m.atc_inv(*ssid, iova, size);
+        }
+    }
+
     pub(crate) fn invalidate_asid(&self) {
         if let Err(e) = self
             .smmu
@@ -571,6 +801,7 @@ impl Flush {
         {
             dev_err!(&self.smmu.dev, "TLBI of ASID {}: {e}\n", self.asid);
         }
+        self.atc_inv(0, 0);
     }
 
     /// Invalidates `[iova, iova + size)`. For leaf invalidation of entries
@@ -595,6 +826,11 @@ impl Flush {
                 "TLBI of {iova:#x}+{size:#x}: {e}; invalidating the ASID\n"
             );
             self.invalidate_asid();
+            return;
+        }
+        // `size` 0 would mean everything to the ATC planner.
+        if size != 0 {
+            self.atc_inv(iova, size);
         }
     }
 }
@@ -638,15 +874,8 @@ pub(crate) struct PagingDomain {
 impl PagingDomain {
     fn new(smmu: Arc<Smmu>) -> Result<Self> {
         let asid = smmu.asids.lock().alloc().ok_or(ENOSPC)?;
-        let flush = Arc::new(
-            Flush {
-                smmu: smmu.clone(),
-                asid,
-                // io-pgtable tables of this driver use 4KB pages.
-                granule: Granule::Size4K,
-            },
-            GFP_KERNEL,
-        )?;
+        // io-pgtable tables of this driver use 4KB pages.
+        let flush = Flush::new(smmu.clone(), asid, Granule::Size4K)?;
         let f = &smmu.features;
         let cfg = ArmLpaeS1Config {
             ias: IAS_BITS.min(f.va_bits()),
@@ -706,7 +935,7 @@ impl DomainOps for PagingDomain {
         if !Arc::ptr_eq(&master.smmu, &d.smmu) {
             return Err(EINVAL);
         }
-        master.attach_default(Dflt::Paging(master.paging_cd(&d.cd)))
+        master.attach_default(Dflt::Paging(master.paging_cd(&d.cd)), Some(&d.flush))
     }
 
     fn set_dev_pasid(
@@ -721,7 +950,8 @@ impl DomainOps for PagingDomain {
         if !Arc::ptr_eq(&master.smmu, &d.smmu) {
             return Err(EINVAL);
         }
-        master.attach_pasid(pasid, domain.as_raw(), false, &master.paging_cd(&d.cd))
+        let cd = master.paging_cd(&d.cd);
+        master.attach_pasid(pasid, domain.as_raw(), false, &cd, Some(&d.flush))
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -779,7 +1009,7 @@ impl StaticDomainOps for IdentityDomain {
     fn attach_dev(_domain: *mut bindings::iommu_domain, dev: &Device) -> Result {
         // SAFETY: the core only attaches devices this driver probed.
         let master = unsafe { Master::from_dev(dev) };
-        master.attach_default(Dflt::Identity)
+        master.attach_default(Dflt::Identity, None)
     }
 }
 
@@ -790,7 +1020,7 @@ impl StaticDomainOps for BlockedDomain {
     fn attach_dev(_domain: *mut bindings::iommu_domain, dev: &Device) -> Result {
         // SAFETY: the core only attaches devices this driver probed.
         let master = unsafe { Master::from_dev(dev) };
-        master.attach_default(Dflt::Blocked)
+        master.attach_default(Dflt::Blocked, None)
     }
 }
 
@@ -866,13 +1096,44 @@ impl IommuOps for SmmuOps {
         let iommu = smmu.iommu_device();
         let streams_of = smmu.clone();
         let f = &smmu.features;
-        let ssid_bits = master_pasid_bits(dev).min(u32::from(f.ssidsize)) as u8;
-        let stall =
-            f.stalls() && (f.stall_forced() || dev.property_present(c_str!("dma-can-stall")));
-        let pri = f.pri && master_has_pri(dev);
+        let pci = DeviceIommu::is_pci(dev);
+        let raw = DeviceIommu::raw(dev);
+        // PASIDs before ATS: enabled here, disabled on release (or by the
+        // guard if the probe fails).
+        let pasid_guard = if pci && f.ssidsize > 0 {
+            // SAFETY: `raw` is the live PCI function being probed.
+            let bits = unsafe { bindings::sva_rs_pci_enable_pasid(raw) };
+            (bits > 0).then(|| PciPasid(raw, bits as u32))
+        } else {
+            None
+        };
+        let pasid_bits = match &pasid_guard {
+            Some(g) => g.1,
+            None if pci => 0,
+            None => master_pasid_bits(dev),
+        };
+        let ssid_bits = pasid_bits.min(u32::from(f.ssidsize)) as u8;
+        let pci_pasid_on = pasid_guard.is_some();
+        let stall = !pci
+            && f.stalls()
+            && (f.stall_forced() || dev.property_present(c_str!("dma-can-stall")));
+        let (ats, pri) = if pci {
+            let rc_ats = DeviceIommu::fwspec_flags(dev) & bindings::IOMMU_FWSPEC_PCI_RC_ATS != 0;
+            // SAFETY: `raw` is the live PCI function being probed.
+            let (ats, pri) = unsafe {
+                (
+                    bindings::sva_rs_pci_ats_supported(raw),
+                    bindings::sva_rs_pci_pri_supported(raw),
+                )
+            };
+            (f.ats && rc_ats && ats, f.pri && pri)
+        } else {
+            (f.ats && master_has_ats(dev), f.pri && master_has_pri(dev))
+        };
         let state = MasterState {
             cd_table: None,
             dflt: Dflt::None,
+            dflt_ats: None,
             pasids: KVec::new(),
             sva: false,
             on_iopf_queue: false,
@@ -885,6 +1146,11 @@ impl IommuOps for SmmuOps {
                 ssid_bits,
                 stall,
                 pri,
+                ats,
+                pci,
+                pci_ats_on: AtomicBool::new(false),
+                pci_pasid_on,
+                pci_pri_on: AtomicBool::new(false),
                 iopf: AtomicBool::new(false),
                 state <- new_mutex!(state, "arm_smmu_v3_rs:master"),
             }),
@@ -903,6 +1169,8 @@ impl IommuOps for SmmuOps {
                 }
             }
         }
+        // The master owns the PASID enable now (`release_device`).
+        core::mem::forget(pasid_guard);
         // SAFETY: This driver's device; `release_device` takes the reference back.
         unsafe { DeviceIommu::set_priv(dev, Arc::into_raw(master) as *mut _) };
         Ok(iommu)
@@ -923,6 +1191,8 @@ impl IommuOps for SmmuOps {
             if st.on_iopf_queue {
                 crate::sva::leave_iopf_queue(&master, &mut st);
             }
+            // Domains must not keep the master (and the master them).
+            master.leave_all_ats(&mut st);
         }
         {
             // Waits for a report in progress on the device.
@@ -933,12 +1203,20 @@ impl IommuOps for SmmuOps {
                 }
             }
         }
-        if master.install_ste(&master.smmu.hw.default_ste()).is_err() {
+        crate::sva::disable_pci_pri(&master);
+        if master
+            .install_ste_no_ats(&master.smmu.hw.default_ste())
+            .is_err()
+        {
             // An STE may still point at the CD table: the SMMU could keep
             // reading it, so it must never be freed (and reused).
             if let Some(table) = master.state.lock().cd_table.take() {
                 core::mem::forget(table);
             }
+        }
+        if master.pci_pasid_on {
+            // SAFETY: enabled in `probe_device` on this live PCI function.
+            unsafe { bindings::sva_rs_pci_disable_pasid(DeviceIommu::raw(dev)) };
         }
         // SAFETY: as above, the device is going away.
         unsafe { DeviceIommu::set_priv(dev, core::ptr::null_mut()) };

@@ -285,10 +285,10 @@ impl ModelSmmu {
 
     #[cfg(CONFIG_ARM_SMMU_V3_RUST_SVA_TEST)]
     /// The model's counters.
-    pub(crate) fn stats(&self) -> (model::Stats, usize) {
+    pub(crate) fn stats(&self) -> (model::Stats, model::Occupancy) {
         let _irq = irq::local_irq_save();
         let inner = self.inner.lock();
-        (inner.smmu.stats(), inner.smmu.occupancy().tlb)
+        (inner.smmu.stats(), inner.smmu.occupancy())
     }
 
     #[cfg(CONFIG_ARM_SMMU_V3_RUST_SVA_TEST)]

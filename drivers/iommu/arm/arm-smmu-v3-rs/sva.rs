@@ -213,7 +213,7 @@ impl DomainOps for SvaDomain {
         let _changes = d.bind_changes.lock();
         d.binds.lock().reserve(1, GFP_ATOMIC)?;
         let cd = d.cd_for(&master)?;
-        master.attach_pasid(pasid, domain.as_raw(), true, &cd)?;
+        master.attach_pasid(pasid, domain.as_raw(), true, &cd, Some(&d.flush))?;
         let mut binds = d.binds.lock();
         if !binds
             .iter()
@@ -311,20 +311,13 @@ pub(crate) fn domain_alloc_sva(
         return Err(crate::errno::eopnotsupp());
     }
     let asid = smmu.asids.lock().alloc().ok_or(ENOSPC)?;
-    // From here on dropping `flush` frees the ASID.
     let granule = match bindings::PAGE_SHIFT {
         14 => TlbiGranule::Size16K,
         16 => TlbiGranule::Size64K,
         _ => TlbiGranule::Size4K,
     };
-    let flush = Arc::new(
-        Flush {
-            smmu,
-            asid,
-            granule,
-        },
-        GFP_KERNEL,
-    )?;
+    // From here on dropping `flush` frees the ASID.
+    let flush = Flush::new(smmu, asid, granule)?;
     let cfg = cpu_sva_cd(&flush.smmu, mm, asid)?;
     let binds = KBox::pin_init(
         new_spinlock!(KVec::new(), "arm_smmu_v3_rs:sva_binds"),
@@ -410,6 +403,19 @@ pub(crate) fn remove_dev_pasid(dev: &Device, pasid: u32, domain: *mut bindings::
     }
 }
 
+/// Page requests a PCI function may have outstanding (`pci_enable_pri`):
+/// a small budget, so that several functions together stay well below the
+/// size of a PRI queue (a queue overflow loses requests).
+const PCI_PRI_REQUESTS: u32 = 32;
+
+/// Stops a PCI function's page requests (IOPF disabled, or release).
+pub(crate) fn disable_pci_pri(master: &Master) {
+    if master.pci_pri_on.swap(false, Ordering::AcqRel) {
+        // SAFETY: PRI was enabled on this live PCI function.
+        unsafe { bindings::sva_rs_pci_disable_pri(DeviceIommu::raw(&master.dev)) };
+    }
+}
+
 /// Adds `master` to its SMMU's I/O page fault queue.
 fn join_iopf_queue(master: &Master, st: &mut MasterState) -> Result {
     let q = master.smmu.iopf_queue();
@@ -442,6 +448,14 @@ pub(crate) fn enable_feat(dev: &Device, feat: u32) -> Result {
         bindings::iommu_dev_features_IOMMU_DEV_FEAT_IOPF => {
             if !(master.stall || master.pri) {
                 return Err(ENODEV);
+            }
+            if master.pci && master.pri && !master.pci_pri_on.load(Ordering::Acquire) {
+                // SAFETY: a live PCI function with a PRI capability.
+                let r = unsafe {
+                    bindings::sva_rs_pci_enable_pri(DeviceIommu::raw(&master.dev), PCI_PRI_REQUESTS)
+                };
+                kernel::error::to_result(r)?;
+                master.pci_pri_on.store(true, Ordering::Release);
             }
             master.iopf.store(true, Ordering::Release);
             Ok(())
@@ -479,6 +493,7 @@ pub(crate) fn disable_feat(dev: &Device, feat: u32) -> Result {
                 return Err(EBUSY);
             }
             master.iopf.store(false, Ordering::Release);
+            disable_pci_pri(master);
             Ok(())
         }
         bindings::iommu_dev_features_IOMMU_DEV_FEAT_SVA => {

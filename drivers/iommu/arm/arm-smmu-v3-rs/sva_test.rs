@@ -41,6 +41,7 @@ const FAULT_PRI: u32 = 1;
 const FAULT_STALL: u32 = 2;
 const FEAT_IOPF: u32 = 1 << 0;
 const FEAT_SVA: u32 = 1 << 1;
+const CAP_ATS: u32 = 1 << 8;
 const OP_FILL: u32 = 1;
 const OP_CHECK: u32 = 2;
 const OP_COPY: u32 = 3;
@@ -97,6 +98,9 @@ struct StatsOut {
     stalls: u64,
     events: u64,
     commands: u64,
+    atc_entries: u64,
+    atc_inv_commands: u64,
+    ats_requests: u64,
 }
 
 /// `_IOC(dir, 0xb6, nr, size)` as in `<asm-generic/ioctl.h>`.
@@ -127,7 +131,7 @@ unsafe trait Pod: Copy + Default {}
 // The uapi layouts, without padding.
 const _: () = assert!(core::mem::size_of::<Info>() == 24);
 const _: () = assert!(core::mem::size_of::<DmaJob>() == 72);
-const _: () = assert!(core::mem::size_of::<StatsOut>() == 56);
+const _: () = assert!(core::mem::size_of::<StatsOut>() == 80);
 
 // SAFETY: `repr(C)` integers only.
 unsafe impl Pod for Info {}
@@ -173,6 +177,8 @@ struct TestDev {
     sid: u32,
     pasid_bits: u32,
     fault_mode: u32,
+    /// Translates through ATS (`iommu-sva-rs,ats`).
+    ats: bool,
     model: Arc<ModelSmmu>,
     name: CString,
     bonds: core::sync::atomic::AtomicU32,
@@ -273,6 +279,8 @@ fn dma_errno(e: DmaError) -> Error {
             _ => EIO,
         },
         DmaError::StallAborted | DmaError::PageRequestRefused(_) | DmaError::AtsNoAccess => EFAULT,
+        // The SMMU refused to translate at all (no context for the PASID).
+        DmaError::AtsUnsupported => ENOENT,
         _ => EIO,
     }
 }
@@ -362,6 +370,7 @@ fn run_dma(dev: &TestDev, pasid: u32, job: &mut DmaJob, abort: &AtomicBool) -> R
     if dev.fault_mode == FAULT_PRI && !nofault {
         engine = engine.with_pri();
     }
+    engine.ats = dev.ats;
     let mut j = Job {
         dev,
         engine,
@@ -444,7 +453,7 @@ impl FileState {
                 info.sid = dev.sid;
                 info.pasid_bits = dev.pasid_bits;
                 info.fault_mode = dev.fault_mode;
-                info.features = dev.state.lock().features;
+                info.features = dev.state.lock().features | if dev.ats { CAP_ATS } else { 0 };
                 info.bonds = dev.bonds.load(core::sync::atomic::Ordering::Relaxed);
                 write_user(arg, &info)?;
                 Ok(0)
@@ -550,8 +559,11 @@ impl FileState {
                 if out.size as usize != core::mem::size_of::<StatsOut>() || out.reserved != 0 {
                     return Err(EINVAL);
                 }
-                let (s, tlb) = dev.model.stats();
-                out.tlb_entries = tlb as u64;
+                let (s, occ) = dev.model.stats();
+                out.tlb_entries = occ.tlb as u64;
+                out.atc_entries = occ.atc as u64;
+                out.atc_inv_commands = s.atc_inv_commands;
+                out.ats_requests = s.ats_requests;
                 out.tlbi_commands = s.tlbi_commands;
                 out.page_requests = s.pri_written;
                 out.stalls = s.stalls;
@@ -699,6 +711,7 @@ impl platform::Driver for SvaTestDev {
             .unwrap_or(0)
             .min(u32::from(smmu.features.ssidsize));
         let index = read_u32_prop(&dev, c_str!("iommu-sva-rs,index")).unwrap_or(0);
+        let ats = has_prop(&dev, c_str!("iommu-sva-rs,ats")) && smmu.features.ats;
         let name = CString::try_from_fmt(format_args!("smmu-sva-test.{index}"))?;
         let td = Arc::pin_init(
             pin_init!(TestDev {
@@ -706,6 +719,7 @@ impl platform::Driver for SvaTestDev {
                 sid,
                 pasid_bits,
                 fault_mode,
+                ats,
                 model,
                 name,
                 bonds: core::sync::atomic::AtomicU32::new(0),
@@ -728,13 +742,14 @@ impl platform::Driver for SvaTestDev {
         kernel::error::to_result(r)?;
         dev_info!(
             &td.dev,
-            "/dev/{}: StreamID {sid:#x}, {pasid_bits} PASID bits, {}\n",
+            "/dev/{}: StreamID {sid:#x}, {pasid_bits} PASID bits, {}{}\n",
             td.name.to_str().unwrap_or("?"),
             if fault_mode == FAULT_STALL {
                 "stall"
             } else {
                 "PRI"
-            }
+            },
+            if ats { ", ATS" } else { "" }
         );
         Ok(KBox::pin(Self { td }, GFP_KERNEL)?)
     }

@@ -10,11 +10,17 @@
  *   device 0: StreamID 0x10, 20-bit PASIDs, faults as PRI page requests
  *   device 1: StreamID 0x11, 20-bit PASIDs, faults as stalled transactions
  *   device 2: StreamID 0x12,  8-bit PASIDs, PRI
+ *   device 3: StreamID 0x13, 20-bit PASIDs, PRI, translates through ATS:
+ *             asks the SMMU for translations and caches them in its own
+ *             ATC, which only CMD_ATC_INV empties
  *
- * Every functional test runs on device 0 and on device 1 (fixture
- * variants). The tests check data (by the CPU and by the device), job
- * results and the model's counters, not just return codes: a missing TLB
+ * Every functional test runs on devices 0, 1 and 3 (fixture variants).
+ * The tests check data (by the CPU and by the device), job results and the
+ * model's counters, not just return codes: a missing TLB or ATC
  * invalidation shows up as a device access through a stale translation.
+ * On device 3 the ATC counters must show the ATC filled by DMA and
+ * invalidated by munmap, mprotect, UNBIND...; on the other devices they
+ * must not move (tests do not run concurrently: the counters are global).
  *
  * Without the test driver (a kernel without the model, the C variant)
  * every test skips; with the driver but without its devices, they fail.
@@ -45,10 +51,11 @@
 
 #define DRIVER_DIR	"/sys/bus/platform/drivers/smmu-sva-test"
 #define DEV_FMT		"/dev/smmu-sva-test.%d"
-#define NR_DEVS		3
+#define NR_DEVS		4
 #define DEV_PRI		0
 #define DEV_STALL	1
 #define DEV_NARROW	2
+#define DEV_ATS		3
 
 /* Argument that makes the binary run exec_child() (exec while bound). */
 #define EXEC_CHILD_ARG	"--smmu-sva-exec-child"
@@ -69,10 +76,12 @@
 
 static const struct {
 	__u32 sid, pasid_bits, fault_mode;
+	bool ats;
 } expect_dev[NR_DEVS] = {
-	[DEV_PRI] = { 0x10, 20, SMMU_SVA_TEST_FAULT_PRI },
-	[DEV_STALL] = { 0x11, 20, SMMU_SVA_TEST_FAULT_STALL },
-	[DEV_NARROW] = { 0x12, 8, SMMU_SVA_TEST_FAULT_PRI },
+	[DEV_PRI] = { 0x10, 20, SMMU_SVA_TEST_FAULT_PRI, false },
+	[DEV_STALL] = { 0x11, 20, SMMU_SVA_TEST_FAULT_STALL, false },
+	[DEV_NARROW] = { 0x12, 8, SMMU_SVA_TEST_FAULT_PRI, false },
+	[DEV_ATS] = { 0x13, 20, SMMU_SVA_TEST_FAULT_PRI, true },
 };
 
 static long page_size;
@@ -305,6 +314,17 @@ static int dev_stats(int fd, struct smmu_sva_test_stats *st)
 	return xioctl(fd, SMMU_SVA_TEST_IOC_STATS, st);
 }
 
+/* The IOMMU features INFO reports, without the ATS capability */
+static __u32 info_feats(const struct smmu_sva_test_info *info)
+{
+	return info->features & ~SMMU_SVA_TEST_CAP_ATS;
+}
+
+static bool info_ats(const struct smmu_sva_test_info *info)
+{
+	return info->features & SMMU_SVA_TEST_CAP_ATS;
+}
+
 /* Bonds held through device @dev (all files), -errno on error */
 static long dev_bonds(int dev)
 {
@@ -444,6 +464,50 @@ static __u64 other_fault_counter(const struct smmu_sva_test_stats *st, __u32 fau
 	return fault_mode == SMMU_SVA_TEST_FAULT_PRI ? st->stalls : st->page_requests;
 }
 
+/* What the ATS device's ATC must show between two reads of the counters */
+#define ATC_REQUESTED	(1 << 0)	/* ATS translation requests were answered */
+#define ATC_CACHED	(1 << 1)	/* the ATC holds translations at the end */
+#define ATC_FILLED	(ATC_REQUESTED | ATC_CACHED)
+/* CMD_ATC_INV executed, and the ATC holds fewer translations than before */
+#define ATC_INVALIDATED	(1 << 2)
+
+/*
+ * Checks the model's ATC counters from @st0 to @st1, read around @what on
+ * the device under test. A device without ATS (@ats false) moves none of
+ * them: no request, no ATC entry, no CMD_ATC_INV. For the ATS device,
+ * @expect (ATC_*) says what must have happened. Logs the counters otherwise.
+ */
+static bool atc_expect(struct __test_metadata *_metadata, const char *what, bool ats,
+		       unsigned int expect, const struct smmu_sva_test_stats *st0,
+		       const struct smmu_sva_test_stats *st1)
+{
+	__u64 reqs = st1->ats_requests - st0->ats_requests;
+	__u64 invs = st1->atc_inv_commands - st0->atc_inv_commands;
+	const char *bad = NULL;
+
+	if (!ats) {
+		if (reqs || invs || st1->atc_entries != st0->atc_entries)
+			bad = "a device without ATS moved the ATC counters";
+	} else if ((expect & ATC_REQUESTED) && !reqs) {
+		bad = "the ATS device asked for no translation";
+	} else if ((expect & ATC_CACHED) && !st1->atc_entries) {
+		bad = "the ATC holds no translation";
+	} else if ((expect & ATC_INVALIDATED) && !invs) {
+		bad = "no CMD_ATC_INV (stale translations stay in the device's ATC)";
+	} else if ((expect & ATC_INVALIDATED) && st1->atc_entries >= st0->atc_entries) {
+		bad = "CMD_ATC_INV left the ATC as full as before";
+	}
+	if (!bad)
+		return true;
+	TH_LOG("%s: %s: ATS requests +%llu, CMD_ATC_INV +%llu, ATC entries %llu -> %llu", what,
+	       bad, (unsigned long long)reqs, (unsigned long long)invs,
+	       (unsigned long long)st0->atc_entries, (unsigned long long)st1->atc_entries);
+	return false;
+}
+
+#define ATC_EXPECT(what, expect, st0, st1) \
+	atc_expect(_metadata, what, variant->ats, expect, st0, st1)
+
 /* ---- capabilities ---- */
 
 static bool cap_sys_admin(void)
@@ -540,8 +604,9 @@ FIXTURE(sva)
 FIXTURE_VARIANT(sva)
 {
 	int dev;		/* device under test */
-	int other;		/* the other 20-bit device */
+	int other;		/* another 20-bit device */
 	__u32 fault_mode;
+	bool ats;		/* the device translates through ATS */
 };
 
 FIXTURE_VARIANT_ADD(sva, pri)
@@ -556,6 +621,14 @@ FIXTURE_VARIANT_ADD(sva, stall)
 	.dev = DEV_STALL,
 	.other = DEV_PRI,
 	.fault_mode = SMMU_SVA_TEST_FAULT_STALL,
+};
+
+FIXTURE_VARIANT_ADD(sva, ats)
+{
+	.dev = DEV_ATS,
+	.other = DEV_STALL,
+	.fault_mode = SMMU_SVA_TEST_FAULT_PRI,
+	.ats = true,
 };
 
 FIXTURE_SETUP(sva)
@@ -579,6 +652,9 @@ FIXTURE_SETUP(sva)
 	ASSERT_EQ(0, dev_info(self->fd, &self->info));
 	ASSERT_EQ(variant->fault_mode, self->info.fault_mode)
 		TH_LOG("device %d reports fault mode %u", variant->dev, self->info.fault_mode);
+	ASSERT_EQ(variant->ats, info_ats(&self->info))
+		TH_LOG("device %d: SMMU_SVA_TEST_CAP_ATS %s (features %#x)", variant->dev,
+		       info_ats(&self->info) ? "set" : "clear", self->info.features);
 	ret = dev_enable(self->fd);
 	ASSERT_EQ(0, ret) TH_LOG("ENABLE (IOPF, SVA) on device %d: %s", variant->dev, errname(ret));
 }
@@ -606,12 +682,18 @@ TEST_F(sva, info)
 		EXPECT_EQ(expect_dev[i].sid, info.sid) TH_LOG("device %d StreamID", i);
 		EXPECT_EQ(expect_dev[i].pasid_bits, info.pasid_bits) TH_LOG("device %d PASID bits", i);
 		EXPECT_EQ(expect_dev[i].fault_mode, info.fault_mode) TH_LOG("device %d fault mode", i);
+		EXPECT_EQ(expect_dev[i].ats, info_ats(&info))
+			TH_LOG("device %d: SMMU_SVA_TEST_CAP_ATS %s", i,
+			       info_ats(&info) ? "set" : "clear");
+		EXPECT_EQ(0, info_feats(&info) & ~(SMMU_SVA_TEST_FEAT_IOPF | SMMU_SVA_TEST_FEAT_SVA))
+			TH_LOG("device %d: unknown feature bits %#x", i, info.features);
 		EXPECT_EQ(0, info.bonds) TH_LOG("device %d has bonds left over", i);
 		close(fd);
 	}
 
 	ASSERT_EQ(0, dev_info(self->fd, &info));
-	EXPECT_EQ(SMMU_SVA_TEST_FEAT_IOPF | SMMU_SVA_TEST_FEAT_SVA, info.features);
+	EXPECT_EQ(SMMU_SVA_TEST_FEAT_IOPF | SMMU_SVA_TEST_FEAT_SVA, info_feats(&info));
+	EXPECT_EQ(variant->ats, info_ats(&info));
 
 	ASSERT_EQ(0, dev_bind(self->fd, &pasid));
 	EXPECT_LT(0, pasid) TH_LOG("PASID 0 is never an SVA PASID");
@@ -645,7 +727,9 @@ TEST_F(sva, enable_disable)
 	ASSERT_NE(NULL, buf);
 	ASSERT_EQ(0, xioctl(self->fd, SMMU_SVA_TEST_IOC_DISABLE, NULL));
 	ASSERT_EQ(0, dev_info(self->fd, &info));
-	EXPECT_EQ(0, info.features);
+	EXPECT_EQ(0, info_feats(&info));
+	/* ATS is what the device is, not a feature DISABLE turns off */
+	EXPECT_EQ(variant->ats, info_ats(&info)) TH_LOG("features %#x after DISABLE", info.features);
 	ret = xioctl(self->fd, SMMU_SVA_TEST_IOC_DISABLE, NULL);
 	TH_LOG("DISABLE when disabled: %s", errname(ret));
 
@@ -656,7 +740,8 @@ TEST_F(sva, enable_disable)
 
 	EXPECT_EQ(0, xioctl(self->fd, SMMU_SVA_TEST_IOC_ENABLE, NULL));
 	ASSERT_EQ(0, dev_info(self->fd, &info));
-	EXPECT_EQ(SMMU_SVA_TEST_FEAT_IOPF | SMMU_SVA_TEST_FEAT_SVA, info.features);
+	EXPECT_EQ(SMMU_SVA_TEST_FEAT_IOPF | SMMU_SVA_TEST_FEAT_SVA, info_feats(&info));
+	EXPECT_EQ(variant->ats, info_ats(&info));
 	ret = xioctl(self->fd, SMMU_SVA_TEST_IOC_ENABLE, NULL);
 	EXPECT_TRUE(!ret || ret == -EBUSY) TH_LOG("ENABLE when enabled: %s", errname(ret));
 
@@ -668,7 +753,7 @@ TEST_F(sva, enable_disable)
 	EXPECT_EQ(-EBUSY, xioctl(fd2, SMMU_SVA_TEST_IOC_DISABLE, NULL));
 	close(fd2);
 	ASSERT_EQ(0, dev_info(self->fd, &info));
-	EXPECT_EQ(SMMU_SVA_TEST_FEAT_IOPF | SMMU_SVA_TEST_FEAT_SVA, info.features);
+	EXPECT_EQ(SMMU_SVA_TEST_FEAT_IOPF | SMMU_SVA_TEST_FEAT_SVA, info_feats(&info));
 	d = job(SMMU_SVA_TEST_DMA_FILL, buf, page_size, PAT_A);
 	EXPECT_TRUE(DMA_OK("FILL after a refused DISABLE", self->fd, &d));
 	EXPECT_EQ(-1, pat_check(buf, page_size, PAT_A));
@@ -676,7 +761,8 @@ TEST_F(sva, enable_disable)
 	EXPECT_EQ(0, dev_unbind(self->fd));
 	EXPECT_EQ(0, xioctl(self->fd, SMMU_SVA_TEST_IOC_DISABLE, NULL));
 	ASSERT_EQ(0, dev_info(self->fd, &info));
-	EXPECT_EQ(0, info.features);
+	EXPECT_EQ(0, info_feats(&info));
+	EXPECT_EQ(variant->ats, info_ats(&info));
 	/* and the state machine is reusable */
 	EXPECT_EQ(0, xioctl(self->fd, SMMU_SVA_TEST_IOC_ENABLE, NULL));
 	ASSERT_EQ(0, dev_bind(self->fd, &pasid));
@@ -705,10 +791,17 @@ TEST_F(sva, fill_check_fresh)
 	d = job(SMMU_SVA_TEST_DMA_FILL, buf, len, PAT_A);
 	EXPECT_TRUE(DMA_OK("first FILL", self->fd, &d));
 	ASSERT_EQ(0, dev_stats(self->fd, &st1));
-	TH_LOG("first FILL of %zu pages: %u faults; model: %llu page requests, %llu stalls",
+	TH_LOG("first FILL of %zu pages: %u faults; model: %llu page requests, %llu stalls, %llu ATS requests, %llu ATC entries",
 	       len / page_size, d.faults,
 	       (unsigned long long)(st1.page_requests - st0.page_requests),
-	       (unsigned long long)(st1.stalls - st0.stalls));
+	       (unsigned long long)(st1.stalls - st0.stalls),
+	       (unsigned long long)(st1.ats_requests - st0.ats_requests),
+	       (unsigned long long)st1.atc_entries);
+	EXPECT_TRUE(ATC_EXPECT("first FILL", ATC_FILLED, &st0, &st1));
+	/* an ATS device sends a page request only for a translation refused */
+	if (variant->ats)
+		EXPECT_LT(d.faults, st1.ats_requests - st0.ats_requests)
+			TH_LOG("fewer ATS requests than page requests plus one");
 	EXPECT_LT(0, d.faults) TH_LOG("a FILL over never-touched memory waited for no fault");
 	EXPECT_NE(FAULTS_UNSET, d.faults);
 	EXPECT_LE(d.faults, fault_counter(&st1, variant->fault_mode) -
@@ -736,6 +829,7 @@ TEST_F(sva, fill_check_fresh)
 	ASSERT_EQ(0, dev_stats(self->fd, &st1));
 	EXPECT_EQ(0, fault_counter(&st1, variant->fault_mode) -
 		     fault_counter(&st0, variant->fault_mode));
+	EXPECT_TRUE(ATC_EXPECT("second FILL", 0, &st0, &st1));
 	off = pat_check(buf, len, PAT_B);
 	EXPECT_EQ(-1, off) TH_LOG("second pattern: CPU byte %lld differs", off);
 	EXPECT_LT(0, st1.commands);
@@ -951,8 +1045,10 @@ TEST_F(sva, unmapped)
 /*
  * A NOFAULT job ends with -EFAULT at the first fault without waiting for it.
  * A PRI device then sends no page request: the kernel never sees the fault.
- * A stalling device cannot avoid the stall, which the kernel still resolves
- * (populating the page), but nothing may be written once the job has ended.
+ * The ATS device asks for a translation, is refused one, and sends no page
+ * request either. A stalling device cannot avoid the stall, which the
+ * kernel still resolves (populating the page), but nothing may be written
+ * once the job has ended.
  */
 TEST_F(sva, nofault)
 {
@@ -983,6 +1079,10 @@ TEST_F(sva, nofault)
 			TH_LOG("a NOFAULT job on a PRI device sent a page request");
 		EXPECT_FALSE(present(buf)) TH_LOG("a NOFAULT job on a PRI device populated memory");
 	}
+	EXPECT_TRUE(ATC_EXPECT("NOFAULT FILL", ATC_REQUESTED, &st0, &st1));
+	if (variant->ats)
+		EXPECT_EQ(st0.atc_entries, st1.atc_entries)
+			TH_LOG("the ATC cached a translation that grants nothing");
 	EXPECT_EQ(-1, byte_check(buf, len, 0))
 		TH_LOG("memory written by a NOFAULT job that failed (or after it ended)");
 
@@ -1001,12 +1101,13 @@ TEST_F(sva, nofault)
 
 /*
  * 4. munmap while bound, then a fresh mapping at the same address: the
- * device must see the new pages. The device's TLB holds the old ones.
+ * device must see the new pages. The device's TLB (and the ATS device's
+ * ATC) holds the old ones.
  */
 TEST_F(sva, munmap_remap)
 {
 	const size_t len = 16 * page_size;
-	struct smmu_sva_test_stats st0, st1;
+	struct smmu_sva_test_stats st0, st1, st2, st3, st4;
 	struct smmu_sva_test_dma d;
 	char *buf = map_anon(len, PROT_READ | PROT_WRITE);
 	__u32 pasid;
@@ -1014,31 +1115,40 @@ TEST_F(sva, munmap_remap)
 
 	ASSERT_NE(NULL, buf);
 	ASSERT_EQ(0, dev_bind(self->fd, &pasid));
+	ASSERT_EQ(0, dev_stats(self->fd, &st0));
 	d = job(SMMU_SVA_TEST_DMA_FILL, buf, len, PAT_A);
 	ASSERT_TRUE(DMA_OK("FILL", self->fd, &d));
 	d = job(SMMU_SVA_TEST_DMA_CHECK, buf, len, PAT_A);
 	ASSERT_TRUE(DMA_OK("CHECK", self->fd, &d));
-	ASSERT_EQ(0, dev_stats(self->fd, &st0));
-	EXPECT_LT(0, st0.tlb_entries) TH_LOG("the model's TLB is empty after a DMA: test is moot");
+	ASSERT_EQ(0, dev_stats(self->fd, &st1));
+	EXPECT_LT(0, st1.tlb_entries) TH_LOG("the model's TLB is empty after a DMA: test is moot");
+	EXPECT_TRUE(ATC_EXPECT("FILL and CHECK", ATC_FILLED, &st0, &st1));
 
 	ASSERT_EQ(0, munmap(buf, len));
 	p = mmap(buf, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0);
 	ASSERT_EQ(buf, p);
 	pat_fill(buf, len, PAT_B);
-	ASSERT_EQ(0, dev_stats(self->fd, &st1));
-	TH_LOG("munmap: %llu TLB invalidation commands, TLB %llu -> %llu entries",
-	       (unsigned long long)(st1.tlbi_commands - st0.tlbi_commands),
-	       (unsigned long long)st0.tlb_entries, (unsigned long long)st1.tlb_entries);
+	ASSERT_EQ(0, dev_stats(self->fd, &st2));
+	TH_LOG("munmap: %llu TLB invalidation commands, TLB %llu -> %llu entries; %llu ATC invalidation commands, ATC %llu -> %llu entries",
+	       (unsigned long long)(st2.tlbi_commands - st1.tlbi_commands),
+	       (unsigned long long)st1.tlb_entries, (unsigned long long)st2.tlb_entries,
+	       (unsigned long long)(st2.atc_inv_commands - st1.atc_inv_commands),
+	       (unsigned long long)st1.atc_entries, (unsigned long long)st2.atc_entries);
+	EXPECT_TRUE(ATC_EXPECT("munmap", ATC_INVALIDATED, &st1, &st2));
 
 	d = job(SMMU_SVA_TEST_DMA_CHECK, buf, len, PAT_B);
-	EXPECT_TRUE(DMA_OK("CHECK of the new pages (stale TLB: old pages)", self->fd, &d));
+	EXPECT_TRUE(DMA_OK("CHECK of the new pages (stale TLB or ATC: old pages)", self->fd, &d));
 	d = job(SMMU_SVA_TEST_DMA_CHECK, buf, len, PAT_A);
 	EXPECT_TRUE(dma_expect(_metadata, "CHECK for the old content", self->fd, &d, 0, -EILSEQ,
 			       0));
 	d = job(SMMU_SVA_TEST_DMA_FILL, buf, len, PAT_C);
 	EXPECT_TRUE(DMA_OK("FILL of the new pages", self->fd, &d));
 	EXPECT_EQ(-1, pat_check(buf, len, PAT_C));
+	ASSERT_EQ(0, dev_stats(self->fd, &st3));
+	EXPECT_TRUE(ATC_EXPECT("DMA on the new pages", ATC_FILLED, &st2, &st3));
 	EXPECT_EQ(0, dev_unbind(self->fd));
+	ASSERT_EQ(0, dev_stats(self->fd, &st4));
+	EXPECT_TRUE(ATC_EXPECT("UNBIND", ATC_INVALIDATED, &st3, &st4));
 	munmap(buf, len);
 }
 
@@ -1049,6 +1159,7 @@ TEST_F(sva, munmap_remap)
 TEST_F(sva, mremap_away)
 {
 	const size_t len = 16 * page_size;
+	struct smmu_sva_test_stats st0, st1, st2;
 	struct smmu_sva_test_dma d;
 	char *buf = map_anon(len, PROT_READ | PROT_WRITE);
 	char *away = map_anon(len, PROT_NONE);
@@ -1058,17 +1169,23 @@ TEST_F(sva, mremap_away)
 	ASSERT_NE(NULL, buf);
 	ASSERT_NE(NULL, away);
 	ASSERT_EQ(0, dev_bind(self->fd, &pasid));
+	ASSERT_EQ(0, dev_stats(self->fd, &st0));
 	d = job(SMMU_SVA_TEST_DMA_FILL, buf, len, PAT_A);
 	ASSERT_TRUE(DMA_OK("FILL", self->fd, &d));
+	ASSERT_EQ(0, dev_stats(self->fd, &st1));
+	EXPECT_TRUE(ATC_EXPECT("FILL", ATC_FILLED, &st0, &st1));
 
 	p = mremap(buf, len, len, MREMAP_MAYMOVE | MREMAP_FIXED, away);
 	ASSERT_EQ(away, p);
 	p = mmap(buf, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0);
 	ASSERT_EQ(buf, p);
 	pat_fill(buf, len, PAT_B);
+	ASSERT_EQ(0, dev_stats(self->fd, &st2));
+	EXPECT_TRUE(ATC_EXPECT("mremap", ATC_INVALIDATED, &st1, &st2));
 
 	d = job(SMMU_SVA_TEST_DMA_CHECK, buf, len, PAT_B);
-	EXPECT_TRUE(DMA_OK("CHECK of the new pages (stale TLB: moved pages)", self->fd, &d));
+	EXPECT_TRUE(DMA_OK("CHECK of the new pages (stale TLB or ATC: moved pages)", self->fd,
+			   &d));
 	/* the moved pages, through their new address */
 	EXPECT_EQ(-1, pat_check(away, len, PAT_A));
 	d = job(SMMU_SVA_TEST_DMA_CHECK, away, len, PAT_A);
@@ -1086,6 +1203,7 @@ TEST_F(sva, mremap_away)
 TEST_F(sva, mprotect_revokes_write)
 {
 	const size_t len = 8 * page_size;
+	struct smmu_sva_test_stats st0, st1, st2;
 	struct smmu_sva_test_dma d;
 	char *buf = map_anon(len, PROT_READ | PROT_WRITE);
 	long long off;
@@ -1093,12 +1211,17 @@ TEST_F(sva, mprotect_revokes_write)
 
 	ASSERT_NE(NULL, buf);
 	ASSERT_EQ(0, dev_bind(self->fd, &pasid));
+	ASSERT_EQ(0, dev_stats(self->fd, &st0));
 	d = job(SMMU_SVA_TEST_DMA_FILL, buf, len, PAT_A);
 	ASSERT_TRUE(DMA_OK("FILL", self->fd, &d));
 	d = job(SMMU_SVA_TEST_DMA_FILL, buf, len, PAT_B);
 	ASSERT_TRUE(DMA_OK("FILL with the translations cached", self->fd, &d));
+	ASSERT_EQ(0, dev_stats(self->fd, &st1));
+	EXPECT_TRUE(ATC_EXPECT("FILL", ATC_FILLED, &st0, &st1));
 
 	ASSERT_EQ(0, mprotect(buf, len, PROT_READ));
+	ASSERT_EQ(0, dev_stats(self->fd, &st2));
+	EXPECT_TRUE(ATC_EXPECT("mprotect(PROT_READ)", ATC_INVALIDATED, &st1, &st2));
 	d = job(SMMU_SVA_TEST_DMA_FILL, buf, len, PAT_C);
 	EXPECT_TRUE(dma_expect(_metadata, "FILL after mprotect(PROT_READ)", self->fd, &d, 0,
 			       -EFAULT, 0));
@@ -1119,17 +1242,24 @@ TEST_F(sva, mprotect_revokes_write)
 TEST_F(sva, madvise_dontneed)
 {
 	const size_t len = 8 * page_size;
+	struct smmu_sva_test_stats st0, st1, st2;
 	struct smmu_sva_test_dma d;
 	char *buf = map_anon(len, PROT_READ | PROT_WRITE);
 	__u32 pasid;
 
 	ASSERT_NE(NULL, buf);
 	ASSERT_EQ(0, dev_bind(self->fd, &pasid));
+	ASSERT_EQ(0, dev_stats(self->fd, &st0));
 	d = job(SMMU_SVA_TEST_DMA_FILL, buf, len, PAT_A);
 	ASSERT_TRUE(DMA_OK("FILL", self->fd, &d));
+	ASSERT_EQ(0, dev_stats(self->fd, &st1));
+	EXPECT_TRUE(ATC_EXPECT("FILL", ATC_FILLED, &st0, &st1));
 	ASSERT_EQ(0, madvise(buf, len, MADV_DONTNEED));
+	ASSERT_EQ(0, dev_stats(self->fd, &st2));
+	EXPECT_TRUE(ATC_EXPECT("MADV_DONTNEED", ATC_INVALIDATED, &st1, &st2));
 	d = job(SMMU_SVA_TEST_DMA_CHECK, buf, len, PAT_A);
-	EXPECT_TRUE(dma_expect(_metadata, "CHECK after MADV_DONTNEED (stale TLB: freed pages)",
+	EXPECT_TRUE(dma_expect(_metadata,
+			       "CHECK after MADV_DONTNEED (stale TLB or ATC: freed pages)",
 			       self->fd, &d, 0, -EILSEQ, 0));
 	EXPECT_EQ(-1, byte_check(buf, len, 0));
 	d = job(SMMU_SVA_TEST_DMA_FILL, buf, len, PAT_B);
@@ -1138,6 +1268,68 @@ TEST_F(sva, madvise_dontneed)
 	EXPECT_EQ(-1, pat_check(buf, len, PAT_B));
 	EXPECT_EQ(0, dev_unbind(self->fd));
 	munmap(buf, len);
+}
+
+/*
+ * 4e. UNBIND drops the bond's cached translations. The pages are moved
+ * away while unbound (nothing tells the device then) and kept alive; bound
+ * again, the mm has the same PASID, and a translation cached across the
+ * UNBIND (TLB, or the ATS device's ATC) would reach the moved pages.
+ */
+TEST_F(sva, unbind_remap)
+{
+	const size_t len = 8 * page_size;
+	struct smmu_sva_test_stats st0, st1, st2;
+	struct smmu_sva_test_dma d;
+	char *buf = map_anon(len, PROT_READ | PROT_WRITE);
+	char *away = map_anon(len, PROT_NONE);
+	long long off;
+	__u32 pasid, p2;
+	void *p;
+
+	ASSERT_NE(NULL, buf);
+	ASSERT_NE(NULL, away);
+	ASSERT_EQ(0, dev_stats(self->fd, &st0));
+	ASSERT_EQ(0, dev_bind(self->fd, &pasid));
+	d = job(SMMU_SVA_TEST_DMA_FILL, buf, len, PAT_A);
+	ASSERT_TRUE(DMA_OK("FILL", self->fd, &d));
+	d = job(SMMU_SVA_TEST_DMA_CHECK, buf, len, PAT_A);
+	ASSERT_TRUE(DMA_OK("CHECK", self->fd, &d));
+	ASSERT_EQ(0, dev_stats(self->fd, &st1));
+	EXPECT_LT(0, st1.tlb_entries) TH_LOG("the model's TLB is empty after a DMA: test is moot");
+	EXPECT_TRUE(ATC_EXPECT("FILL and CHECK", ATC_FILLED, &st0, &st1));
+	ASSERT_EQ(0, dev_unbind(self->fd));
+	ASSERT_EQ(0, dev_stats(self->fd, &st2));
+	EXPECT_TRUE(ATC_EXPECT("UNBIND", ATC_INVALIDATED, &st1, &st2));
+	/* none of the bond's translations is left */
+	if (variant->ats)
+		EXPECT_GE(st0.atc_entries, st2.atc_entries)
+			TH_LOG("ATC: %llu entries before BIND, %llu after UNBIND",
+			       (unsigned long long)st0.atc_entries,
+			       (unsigned long long)st2.atc_entries);
+
+	p = mremap(buf, len, len, MREMAP_MAYMOVE | MREMAP_FIXED, away);
+	ASSERT_EQ(away, p);
+	p = mmap(buf, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0);
+	ASSERT_EQ(buf, p);
+	pat_fill(buf, len, PAT_B);
+	ASSERT_EQ(0, dev_bind(self->fd, &p2));
+	EXPECT_EQ(pasid, p2) TH_LOG("the mm's PASID changed across UNBIND: test is moot");
+
+	d = job(SMMU_SVA_TEST_DMA_CHECK, buf, len, PAT_B);
+	EXPECT_TRUE(DMA_OK("CHECK of the new pages after UNBIND and BIND (stale translation: moved pages)",
+			   self->fd, &d));
+	d = job(SMMU_SVA_TEST_DMA_FILL, buf, len, PAT_C);
+	EXPECT_TRUE(DMA_OK("FILL of the new pages", self->fd, &d));
+	EXPECT_EQ(-1, pat_check(buf, len, PAT_C));
+	off = pat_check(away, len, PAT_A);
+	EXPECT_EQ(-1, off) TH_LOG("the moved pages changed at byte %lld (stale translation)", off);
+	d = job(SMMU_SVA_TEST_DMA_CHECK, away, len, PAT_A);
+	EXPECT_TRUE(DMA_OK("CHECK of the moved pages", self->fd, &d));
+	EXPECT_EQ(0, dev_unbind(self->fd));
+	EXPECT_EQ(0, dev_bonds(variant->dev));
+	munmap(buf, len);
+	munmap(away, len);
 }
 
 /*
@@ -1314,6 +1506,7 @@ TEST_F(sva, same_mm_two_devices)
 TEST_F(sva, fork_while_bound)
 {
 	const size_t len = 8 * page_size;
+	struct smmu_sva_test_stats st0, st1, st2;
 	struct smmu_sva_test_dma d;
 	struct two_report r = {};
 	char *buf = map_anon(len, PROT_READ | PROT_WRITE);
@@ -1326,8 +1519,11 @@ TEST_F(sva, fork_while_bound)
 
 	ASSERT_NE(NULL, buf);
 	ASSERT_EQ(0, dev_bind(self->fd, &pasid));
+	ASSERT_EQ(0, dev_stats(self->fd, &st0));
 	d = job(SMMU_SVA_TEST_DMA_FILL, buf, len, PAT_A);
 	ASSERT_TRUE(DMA_OK("FILL before fork", self->fd, &d));
+	ASSERT_EQ(0, dev_stats(self->fd, &st1));
+	EXPECT_TRUE(ATC_EXPECT("FILL before fork", ATC_FILLED, &st0, &st1));
 	ASSERT_EQ(0, chan_open(&ch));
 	pid = fork();
 	ASSERT_LE(0, pid);
@@ -1364,6 +1560,10 @@ TEST_F(sva, fork_while_bound)
 		_exit(r.stage);
 	}
 	chan_parent(&ch);
+	/* the child waits for "g": only the fork wrote the counters since */
+	ASSERT_EQ(0, dev_stats(self->fd, &st2));
+	EXPECT_TRUE(ATC_EXPECT("fork (write-protects the parent's pages)", ATC_INVALIDATED, &st1,
+			       &st2));
 	d = job(SMMU_SVA_TEST_DMA_FILL, buf, len, PAT_B);
 	EXPECT_TRUE(DMA_OK("parent's FILL after fork (COW break)", self->fd, &d));
 	EXPECT_LT(0, d.faults)
@@ -1882,6 +2082,9 @@ TEST_F_TIMEOUT(sva, bad_input, 120)
 	memset(&st, 0, sizeof(st));
 	st.size = sizeof(st) + 8;
 	EXPECT_EQ(-EINVAL, xioctl(self->fd, SMMU_SVA_TEST_IOC_STATS, &st)) TH_LOG("STATS size");
+	/* the layout before the ATC counters */
+	st.size = sizeof(st) - 3 * sizeof(__u64);
+	EXPECT_EQ(-EINVAL, xioctl(self->fd, SMMU_SVA_TEST_IOC_STATS, &st)) TH_LOG("STATS size");
 	EXPECT_EQ(0, dev_stats(self->fd, &st));
 
 	/* no bond */
@@ -1936,7 +2139,11 @@ TEST_F_TIMEOUT(sva, bad_input, 120)
 	d.pasid = 0xfffff;
 	ret = dma_run(self->fd, &d);
 	dma_str(s, sizeof(s), ret, &d);
-	if (cap_sys_admin()) {
+	if (cap_sys_admin() && variant->ats) {
+		/* the SMMU refuses the translation request: no context */
+		EXPECT_TRUE(!ret && d.result == -ENOENT && !d.done)
+			TH_LOG("ATS job on unbound PASID 0xfffff: %s", s);
+	} else if (cap_sys_admin()) {
 		EXPECT_TRUE(!ret && (d.result == -ENOENT || d.result == -EFAULT))
 			TH_LOG("job on unbound PASID 0xfffff: %s", s);
 	} else {

@@ -130,6 +130,7 @@ impl<
         mem: &M,
         req: &AtsRequest,
     ) -> Result<AtcEntry, AtsError> {
+        bump(&mut self.stats.ats_requests);
         let ur = Err(AtsError::UnsupportedRequest);
         if !self.cfg.ats || !self.smmu_enabled() {
             return ur;

@@ -76,6 +76,9 @@ impl<
             if cmd_is_tlbi(words) {
                 bump(&mut self.stats.tlbi_commands);
             }
+            if words[0] & 0xff == u64::from(crate::hw::cmd::opcode::CMD_ATC_INV) {
+                bump(&mut self.stats.atc_inv_commands);
+            }
             cons = q.inc(cons);
             self.regs.cmdq.cons = cons;
         }

@@ -244,6 +244,10 @@ pub struct Stats {
     pub command_errors: u64,
     /// TLB invalidation commands (`CMD_TLBI_*`) executed.
     pub tlbi_commands: u64,
+    /// ATC invalidation commands (`CMD_ATC_INV`) executed.
+    pub atc_inv_commands: u64,
+    /// ATS Translation Requests answered (successfully or not).
+    pub ats_requests: u64,
     /// Configuration cache hits (STE, CD or L1CD).
     pub cfg_hits: u64,
     /// Configuration structure fetches from memory.

@@ -75,9 +75,12 @@ fn ats_fills_atc_and_translated_access_passes() {
 fn stale_atc_until_atc_inv() {
     let mem = SparseMem::new();
     let (mut r, mut pt) = ats_rig(&mem);
+    let before = r.smmu.stats();
     r.smmu.ats_translate(&mem, &req(Some(1), 0x3000)).unwrap();
     r.smmu.ats_translate(&mem, &req(Some(2), 0x3000)).unwrap();
     r.smmu.ats_translate(&mem, &req(None, 0x3000)).unwrap_err();
+    // Every request is counted, refused ones too.
+    assert_eq!(r.smmu.stats().ats_requests - before.ats_requests, 3);
     pt.map_page(0x3000, DATA + 0x80_0000, RW);
     for asid in [21, 22] {
         r.cmd(Command::TlbiNhVa {
@@ -93,6 +96,7 @@ fn stale_atc_until_atc_inv() {
         DATA + 0x3000
     );
     // ATC_INV for another PASID, another page, another stream: no effect.
+    let inv_before = r.smmu.stats().atc_inv_commands;
     r.cmd(Command::AtcInv {
         sid: SID,
         ssid: Some(3),
@@ -137,6 +141,8 @@ fn stale_atc_until_atc_inv() {
     });
     r.sync();
     assert_eq!(r.smmu.occupancy().atc, 0);
+    // Five ATC_INVs counted, whatever they matched; the CMD_SYNCs are not.
+    assert_eq!(r.smmu.stats().atc_inv_commands - inv_before, 5);
     let e = r.smmu.ats_translate(&mem, &req(Some(1), 0x3000)).unwrap();
     assert_eq!(e.pa, DATA + 0x80_0000);
 }
