@@ -138,6 +138,7 @@ struct workqueue_struct *rust_helper_sva_rs_alloc_iopf_wq(const char *name)
 #include <linux/set_memory.h>
 #include <asm/cpufeature.h>
 #include <asm/memory.h>
+#include <asm/mmu_context.h>
 #include <asm/sysreg.h>
 
 /*
@@ -179,6 +180,21 @@ u32 rust_helper_sva_rs_cpu_hafdbs(void)
 u64 rust_helper_sva_rs_mm_pgd_phys(struct mm_struct *mm)
 {
 	return virt_to_phys(mm->pgd);
+}
+
+/*
+ * Pins the CPU ASID of @mm, for an SMMU that shares it through broadcast
+ * TLB maintenance: 0 if it cannot be pinned. Balanced by
+ * sva_rs_mm_context_put().
+ */
+u64 rust_helper_sva_rs_mm_context_get(struct mm_struct *mm)
+{
+	return arm64_mm_context_get(mm);
+}
+
+void rust_helper_sva_rs_mm_context_put(struct mm_struct *mm)
+{
+	arm64_mm_context_put(mm);
 }
 
 /*

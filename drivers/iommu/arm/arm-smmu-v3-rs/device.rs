@@ -195,6 +195,12 @@ impl Smmu {
         self.iommu.as_raw()
     }
 
+    /// Whether the SMMU takes part in the CPUs' broadcast TLB maintenance
+    /// (`IDR0.BTM` and `CR2.PTM == 0`).
+    pub(crate) fn btm(&self) -> bool {
+        self.hw.config().broadcast_tlb && self.features.btm
+    }
+
     /// The I/O page fault queue, or null.
     pub(crate) fn iopf_queue(&self) -> *mut bindings::iopf_queue {
         self.iopf_queue as *mut bindings::iopf_queue
@@ -484,6 +490,9 @@ impl platform::Driver for SmmuV3 {
             gbpa_abort: true,
             bypass_unattached: false,
             wired_irqs: true,
+            // A hardware SMMU with BTM snoops the CPUs' TLB invalidations,
+            // so SVA domains can share the CPU's ASIDs; the model cannot.
+            broadcast_tlb: kind == SmmuKind::Hardware,
             ..smmu::Config::DEFAULT
         };
         let hw = HwDevice::probe(regs, KernelDelay, cfg).map_err(|e| {

@@ -164,6 +164,19 @@ impl AsidMap {
         None
     }
 
+    /// Takes `asid` itself (a CPU ASID shared through broadcast TLB
+    /// maintenance); `false` if it is taken or out of range.
+    pub(crate) fn claim(&mut self, asid: u16) -> bool {
+        let a = usize::from(asid);
+        match self.bits.get_mut(a / 64) {
+            Some(w) if a != 0 && *w & (1 << (a % 64)) == 0 => {
+                *w |= 1 << (a % 64);
+                true
+            }
+            _ => false,
+        }
+    }
+
     pub(crate) fn free(&mut self, asid: u16) {
         let a = usize::from(asid);
         if a != 0 {
@@ -786,7 +799,7 @@ impl Flush {
 
     /// Invalidates `[iova, iova + size)` (`size` 0: everything) in every
     /// registered ATC, after the SMMU's TLB.
-    fn atc_inv(&self, iova: u64, size: u64) {
+    pub(crate) fn atc_inv(&self, iova: u64, size: u64) {
         let _irq = irq::local_irq_save();
         let users = self.ats.lock();
         for (m, ssid) in users.iter() {

@@ -135,9 +135,12 @@ type Binds = KVec<(Arc<Master>, u32)>;
 /// `mn` is registered on `mm` from [`domain_alloc_sva`] until
 /// [`SvaDomain::free`] (while `registered`); `mm` is grabbed
 /// (`mmgrab`) for the domain's lifetime; `raw` is the address of the
-/// domain's `struct iommu_domain`.
+/// domain's `struct iommu_domain`. With `shared_asid`, the ASID is the
+/// mm's CPU ASID, pinned (`arm64_mm_context_get`) until `free`.
 pub(crate) struct SvaDomain {
     flush: Arc<Flush>,
+    /// The ASID is the CPU's, kept coherent by broadcast TLB maintenance.
+    shared_asid: bool,
     cfg: SvaCd,
     mm: *mut bindings::mm_struct,
     mn: Opaque<bindings::mmu_notifier>,
@@ -179,10 +182,16 @@ impl SvaDomain {
         } else {
             Cd::sva(&cfg)
         };
-        cd.map_err(|e| {
+        let mut cd = cd.map_err(|e| {
             dev_err!(&master.dev, "cannot build the SVA CD: {e:?}\n");
             EINVAL
-        })
+        })?;
+        if self.shared_asid {
+            // The CPU's ASID, in the shared set: the CPUs' broadcast TLB
+            // invalidations must reach the SMMU's entries too.
+            cd.set_aset(false);
+        }
+        Ok(cd)
     }
 
     /// The pair at `i` of the bind list, if any.
@@ -231,6 +240,13 @@ impl DomainOps for SvaDomain {
             // SAFETY: registered on `mm` (type invariant); waits for running callbacks.
             unsafe { bindings::mmu_notifier_unregister(d.mn.get(), d.mm) };
         }
+        if d.shared_asid {
+            // Nothing may stay cached under the CPU's ASID once the CPU
+            // can hand it to another process.
+            d.flush.invalidate_asid();
+            // SAFETY: pinned in `domain_alloc_sva` (type invariant); `mm` is still grabbed.
+            unsafe { bindings::sva_rs_mm_context_put(d.mm) };
+        }
         // SAFETY: grabbed in `domain_alloc_sva` (type invariant).
         unsafe { bindings::mmdrop(d.mm) };
         // Dropping `flush` afterwards invalidates and frees the ASID.
@@ -254,6 +270,14 @@ unsafe extern "C" fn mn_invalidate(
     let d = unsafe { SvaDomain::from_mn(mn) };
     let (start, end) = (start as u64, end as u64);
     let size = end.wrapping_sub(start);
+    if d.shared_asid {
+        // The CPU's TLBI has already reached the SMMU's TLB (broadcast,
+        // completed before this call); only the ATCs are left.
+        let all = end <= start || size > SVA_TLBI_RANGE_MAX;
+        d.flush
+            .atc_inv(if all { 0 } else { start }, if all { 0 } else { size });
+        return;
+    }
     if end <= start || size > SVA_TLBI_RANGE_MAX {
         d.flush.invalidate_asid();
     } else {
@@ -299,6 +323,40 @@ static MN_OPS: bindings::mmu_notifier_ops = {
     ops
 };
 
+/// A pinned CPU ASID, released on drop (error paths).
+struct AsidPin(*mut bindings::mm_struct);
+
+impl Drop for AsidPin {
+    fn drop(&mut self) {
+        // SAFETY: pinned by `share_cpu_asid` for this referenced mm.
+        unsafe { bindings::sva_rs_mm_context_put(self.0) };
+    }
+}
+
+/// Pins the CPU ASID of `mm` and takes it in the SMMU's ASID space, when
+/// the SMMU snoops the CPUs' TLB invalidations (BTM). `None` when that is
+/// not possible: no BTM, no ASID to pin, an ASID wider than the SMMU's, or
+/// one a private domain already uses.
+fn share_cpu_asid(smmu: &Smmu, mm: *mut bindings::mm_struct) -> Option<u16> {
+    if !smmu.btm() {
+        return None;
+    }
+    // SAFETY: the caller holds a reference on `mm`.
+    let asid = unsafe { bindings::sva_rs_mm_context_get(mm) };
+    if asid == 0 {
+        return None;
+    }
+    let taken = u16::try_from(asid)
+        .ok()
+        .filter(|&a| u32::from(a) < 1u32 << smmu.features.asid_bits())
+        .filter(|&a| smmu.asids.lock().claim(a));
+    if taken.is_none() {
+        // SAFETY: pinned just above.
+        unsafe { bindings::sva_rs_mm_context_put(mm) };
+    }
+    taken
+}
+
 /// `domain_alloc_sva`: a domain sharing `mm` with `dev`'s SMMU.
 pub(crate) fn domain_alloc_sva(
     dev: &Device,
@@ -310,7 +368,15 @@ pub(crate) fn domain_alloc_sva(
     if mm.is_null() || !sva_supported(&smmu) {
         return Err(crate::errno::eopnotsupp());
     }
-    let asid = smmu.asids.lock().alloc().ok_or(ENOSPC)?;
+    // With BTM, share the CPU's ASID when it is free in the SMMU too;
+    // otherwise (or without BTM) a private one, kept coherent by the
+    // notifier.
+    let (asid, shared_asid) = match share_cpu_asid(&smmu, mm) {
+        Some(a) => (a, true),
+        None => (smmu.asids.lock().alloc().ok_or(ENOSPC)?, false),
+    };
+    // Undoes the pin if anything below fails before the domain owns it.
+    let pin = shared_asid.then(|| AsidPin(mm));
     let granule = match bindings::PAGE_SHIFT {
         14 => TlbiGranule::Size16K,
         16 => TlbiGranule::Size64K,
@@ -331,6 +397,7 @@ pub(crate) fn domain_alloc_sva(
     unsafe { bindings::mmgrab(mm) };
     let d = SvaDomain {
         flush,
+        shared_asid,
         cfg,
         mm,
         // SAFETY: an all-zero notifier is unregistered; `ops` is set below.
@@ -349,6 +416,8 @@ pub(crate) fn domain_alloc_sva(
             return Err(e);
         }
     };
+    // The domain owns the pin from now on (`free`, or the error path below).
+    core::mem::forget(pin);
     // SAFETY: just allocated by `new_sva` for `SvaDomain`.
     let d = unsafe { Domain::<SvaDomain>::from_raw(raw) }.data();
     d.raw.store(raw as usize, Ordering::Release);
@@ -359,6 +428,10 @@ pub(crate) fn domain_alloc_sva(
     if r != 0 {
         // SAFETY: never handed to the core; `free` is not called on it.
         let dom = unsafe { KBox::from_raw(raw as *mut Domain<SvaDomain>) };
+        if shared_asid {
+            // SAFETY: pinned above; the mm is still grabbed.
+            unsafe { bindings::sva_rs_mm_context_put(mm) };
+        }
         // SAFETY: grabbed above.
         unsafe { bindings::mmdrop(mm) };
         drop(dom);

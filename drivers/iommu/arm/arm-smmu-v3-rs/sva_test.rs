@@ -310,7 +310,19 @@ struct Job<'a> {
 
 impl Job<'_> {
     /// Moves `data` at `va`, waiting for faults to be answered.
-    fn step(&mut self, va: u64, mut data: DmaData<'_>) -> Result<(), (usize, Error)> {
+    fn step(&mut self, va: u64, data: DmaData<'_>) -> Result<(), (usize, Error)> {
+        let r = self.step_inner(va, data);
+        if r.is_err() {
+            // A job that stops while waiting (unbind, NOFAULT, timeout,
+            // signal) tells the model, so that the answer, when it comes,
+            // does not linger in its stall or page request table.
+            let engine = &mut self.engine;
+            self.dev.model.with(|m| engine.abandon(m));
+        }
+        r
+    }
+
+    fn step_inner(&mut self, va: u64, mut data: DmaData<'_>) -> Result<(), (usize, Error)> {
         let total = match &data {
             DmaData::Read(b) => b.len(),
             DmaData::Write(b) => b.len(),

@@ -22,6 +22,10 @@
  * invalidated by munmap, mprotect, UNBIND...; on the other devices they
  * must not move (tests do not run concurrently: the counters are global).
  *
+ * cd_leaves, on device 0 alone, reads the driver's debugfs view of its CD
+ * table; dma_with_disk_io runs SVA DMA next to O_DIRECT I/O on /dev/vda,
+ * which sits behind QEMU's own (hardware) SMMUv3.
+ *
  * Without the test driver (a kernel without the model, the C variant)
  * every test skips; with the driver but without its devices, they fail.
  */
@@ -40,6 +44,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/mount.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -2197,6 +2202,529 @@ TEST_F_TIMEOUT(sva, bad_input, 120)
 	EXPECT_EQ(0, dev_unbind(self->fd));
 	EXPECT_EQ(0, dev_bonds(variant->dev));
 	munmap(buf, len);
+}
+
+/*
+ * 13. SVA DMA on the model SMMU while the virtio disk does O_DIRECT I/O
+ * through QEMU's hardware SMMUv3: two IOMMUs side by side, each with its
+ * own driver instance, queues and invalidations, neither disturbing the
+ * other's translations.
+ */
+#define DISK_DEV	"/dev/vda"
+#define DISK_BS		(256ul << 10)
+#define DISK_RO_LEN	(8 * MiB)	/* read only: [0, 8 MiB), re-read and compared */
+#define DISK_RW_LEN	(8 * MiB)	/* written and read back: the disk's last 8 MiB */
+#define DWD_MS		2000
+
+struct dwd_dma {
+	int fd;
+	char *buf;
+	size_t len;
+	long long deadline;
+	long long t0, t1;	/* first job started, last job ended */
+	long rounds;
+	unsigned long long bytes, faults;
+	int bad;
+	char what[320];
+};
+
+static void *dwd_dma_fn(void *arg)
+{
+	struct dwd_dma *t = arg;
+	char why[256];
+
+	t->t0 = now_ms();
+	while (now_ms() < t->deadline && !t->bad) {
+		uint64_t pat = splitmix64(0xd15c + t->rounds) | 0x0101010101010101ull;
+		struct smmu_sva_test_dma d;
+		long long off;
+
+		/* every other round from scratch: faults resolved during disk I/O */
+		if (!(t->rounds % 2))
+			madvise(t->buf, t->len, MADV_DONTNEED);
+		d = job(SMMU_SVA_TEST_DMA_FILL, t->buf, t->len, pat);
+		if (!dma_ok(t->fd, &d, why, sizeof(why))) {
+			snprintf(t->what, sizeof(t->what), "round %ld: %s", t->rounds, why);
+			t->bad = 1;
+			break;
+		}
+		t->faults += d.faults;
+		off = pat_check(t->buf, t->len, pat);
+		if (off >= 0) {
+			snprintf(t->what, sizeof(t->what),
+				 "round %ld: after FILL the CPU sees byte %lld = %#x, not the pattern",
+				 t->rounds, off, (uint8_t)t->buf[off]);
+			t->bad = 1;
+			break;
+		}
+		d = job(SMMU_SVA_TEST_DMA_CHECK, t->buf, t->len, pat);
+		if (!dma_ok(t->fd, &d, why, sizeof(why))) {
+			snprintf(t->what, sizeof(t->what), "round %ld: %s", t->rounds, why);
+			t->bad = 1;
+			break;
+		}
+		t->faults += d.faults;
+		t->bytes += 2 * t->len;
+		t->rounds++;
+	}
+	t->t1 = now_ms();
+	return NULL;
+}
+
+struct dwd_disk {
+	int fd;
+	uint64_t size;
+	long long deadline;
+	long long t0, t1;
+	long reads, rereads, writes;
+	unsigned long long rd_bytes, wr_bytes;
+	uint64_t sums[DISK_RO_LEN / DISK_BS];
+	bool seen[DISK_RO_LEN / DISK_BS];
+	int bad;
+	char what[256];
+};
+
+static uint64_t block_sum(const void *buf, size_t len)
+{
+	const uint64_t *w = buf;
+	uint64_t s = 0;
+
+	for (size_t i = 0; i < len / 8; i++)
+		s = splitmix64(s ^ w[i]);
+	return s;
+}
+
+static void *dwd_disk_fn(void *arg)
+{
+	struct dwd_disk *t = arg;
+	const uint64_t rw_base = t->size - DISK_RW_LEN;
+	uint64_t seed = splitmix64(now_ms());
+	void *wbuf = NULL, *rbuf = NULL;
+	long n = 0;
+
+	if (posix_memalign(&wbuf, 4096, DISK_BS) || posix_memalign(&rbuf, 4096, DISK_BS)) {
+		snprintf(t->what, sizeof(t->what), "posix_memalign failed");
+		t->bad = 1;
+		goto out;
+	}
+	t->t0 = now_ms();
+	while (now_ms() < t->deadline) {
+		uint64_t ro = (n % (DISK_RO_LEN / DISK_BS)) * DISK_BS;
+		uint64_t rw = rw_base + (n % (DISK_RW_LEN / DISK_BS)) * DISK_BS;
+		size_t blk = ro / DISK_BS;
+		long long off;
+		ssize_t r;
+		uint64_t s;
+
+		/* read: the same block must read the same every time */
+		r = pread(t->fd, rbuf, DISK_BS, ro);
+		if (r != (ssize_t)DISK_BS) {
+			snprintf(t->what, sizeof(t->what), "pread at %#llx: %zd (%s)",
+				 (unsigned long long)ro, r, errname(r < 0 ? errno : 0));
+			t->bad = 1;
+			break;
+		}
+		s = block_sum(rbuf, DISK_BS);
+		if (t->seen[blk] && t->sums[blk] != s) {
+			snprintf(t->what, sizeof(t->what),
+				 "block at %#llx read differently than the first time (%#llx, then %#llx)",
+				 (unsigned long long)ro, (unsigned long long)t->sums[blk],
+				 (unsigned long long)s);
+			t->bad = 1;
+			break;
+		}
+		t->rereads += t->seen[blk];
+		t->seen[blk] = true;
+		t->sums[blk] = s;
+		t->reads++;
+		t->rd_bytes += DISK_BS;
+
+		/* write a fresh pattern to the scratch region, read it back */
+		pattern_fill(wbuf, DISK_BS, seed + n, rw);
+		r = pwrite(t->fd, wbuf, DISK_BS, rw);
+		if (r != (ssize_t)DISK_BS) {
+			snprintf(t->what, sizeof(t->what), "pwrite at %#llx: %zd (%s)",
+				 (unsigned long long)rw, r, errname(r < 0 ? errno : 0));
+			t->bad = 1;
+			break;
+		}
+		memset(rbuf, 0, DISK_BS);
+		r = pread(t->fd, rbuf, DISK_BS, rw);
+		if (r != (ssize_t)DISK_BS) {
+			snprintf(t->what, sizeof(t->what), "pread at %#llx: %zd (%s)",
+				 (unsigned long long)rw, r, errname(r < 0 ? errno : 0));
+			t->bad = 1;
+			break;
+		}
+		off = pattern_check(rbuf, DISK_BS, seed + n, rw);
+		if (off >= 0) {
+			snprintf(t->what, sizeof(t->what),
+				 "disk offset %#llx read back differs from what was written",
+				 (unsigned long long)(rw + off));
+			t->bad = 1;
+			break;
+		}
+		t->writes++;
+		t->wr_bytes += DISK_BS;
+		t->rd_bytes += DISK_BS;
+		n++;
+	}
+	t->t1 = now_ms();
+out:
+	free(wbuf);
+	free(rbuf);
+	return NULL;
+}
+
+static double mib_per_s(unsigned long long bytes, long long ms)
+{
+	return ms > 0 ? (double)bytes / MiB * 1000 / ms : 0;
+}
+
+TEST_F_TIMEOUT(sva, dma_with_disk_io, 60)
+{
+	const size_t len = 2 * MiB;
+	struct smmu_sva_test_stats st0, st1;
+	struct dwd_dma dma = { .fd = self->fd, .len = len };
+	struct dwd_disk *disk = calloc(1, sizeof(*disk));
+	char type[32] = "?";
+	pthread_t td, tk;
+	bool with_disk;
+	long long ms;
+	__u32 pasid;
+	off_t size;
+
+	ASSERT_NE(NULL, disk);
+	dma.buf = map_anon(len, PROT_READ | PROT_WRITE);
+	ASSERT_NE(NULL, dma.buf);
+	disk->fd = open(DISK_DEV, O_RDWR | O_DIRECT | O_CLOEXEC);
+	with_disk = disk->fd >= 0;
+	if (!with_disk) {
+		TH_LOG("%s: %s: DMA only, no disk I/O", DISK_DEV, errname(errno));
+	} else {
+		size = lseek(disk->fd, 0, SEEK_END);
+		ASSERT_LE((off_t)(DISK_RO_LEN + DISK_RW_LEN), size)
+			TH_LOG("%s: size %lld", DISK_DEV, (long long)size);
+		disk->size = size & ~(uint64_t)(DISK_BS - 1);
+		/* the PCI device (the virtio device's parent) and its domain */
+		read_text("/sys/block/vda/device/../iommu_group/type", type, sizeof(type));
+	}
+
+	ASSERT_EQ(0, dev_bind(self->fd, &pasid));
+	ASSERT_EQ(0, dev_stats(self->fd, &st0));
+	dma.deadline = now_ms() + DWD_MS;
+	disk->deadline = dma.deadline;
+	ASSERT_EQ(0, pthread_create(&td, NULL, dwd_dma_fn, &dma));
+	if (with_disk)
+		ASSERT_EQ(0, pthread_create(&tk, NULL, dwd_disk_fn, disk));
+	pthread_join(td, NULL);
+	if (with_disk)
+		pthread_join(tk, NULL);
+	ASSERT_EQ(0, dev_stats(self->fd, &st1));
+
+	ms = dma.t1 - dma.t0;
+	TH_LOG("device %d, PASID %u: %ld rounds of FILL+CHECK of %zu KiB in %lld ms (%.1f MiB/s), %llu faults",
+	       variant->dev, pasid, dma.rounds, len >> 10, ms, mib_per_s(dma.bytes, ms), dma.faults);
+	EXPECT_EQ(0, dma.bad) TH_LOG("SVA DMA next to disk I/O: %s", dma.what);
+	EXPECT_LT(1, dma.rounds) TH_LOG("the DMA thread hardly ran");
+	EXPECT_LT(0, dma.faults) TH_LOG("DMA after MADV_DONTNEED waited for no fault");
+	EXPECT_LE(dma.faults, fault_counter(&st1, variant->fault_mode) -
+			      fault_counter(&st0, variant->fault_mode));
+	EXPECT_TRUE(ATC_EXPECT("DMA next to disk I/O", ATC_REQUESTED, &st0, &st1));
+	if (with_disk) {
+		long long overlap = (dma.t1 < disk->t1 ? dma.t1 : disk->t1) -
+				    (dma.t0 > disk->t0 ? dma.t0 : disk->t0);
+
+		ms = disk->t1 - disk->t0;
+		TH_LOG("%s (domain %s): %ld reads (%ld re-reads compared) and %ld verified writes of %lu KiB in %lld ms: read %.1f MiB/s, write %.1f MiB/s; %lld ms overlap with the DMA",
+		       DISK_DEV, type, disk->reads, disk->rereads, disk->writes, DISK_BS >> 10, ms,
+		       mib_per_s(disk->rd_bytes, ms), mib_per_s(disk->wr_bytes, ms), overlap);
+		EXPECT_EQ(0, disk->bad) TH_LOG("disk I/O next to SVA DMA: %s", disk->what);
+		EXPECT_LT(1, disk->writes) TH_LOG("the disk thread hardly ran");
+		EXPECT_LT(DWD_MS / 2, overlap) TH_LOG("DMA and disk I/O hardly overlapped");
+		close(disk->fd);
+	}
+	EXPECT_EQ(0, dev_unbind(self->fd));
+	EXPECT_EQ(0, dev_bonds(variant->dev));
+	free(disk);
+	munmap(dma.buf, len);
+}
+
+/*
+ * 14. The CD table of device 0 as the driver shows it in debugfs: a PASID
+ * above 1024 lives in a second-level leaf of its own, allocated by the
+ * bind with a valid CD, and freed again by the unbind (and by the exit of
+ * a process that did not unbind).
+ */
+#define DEBUGFS_DIR	"/sys/kernel/debug"
+#define SMMU_STATE	DEBUGFS_DIR "/iommu/arm-smmu-v3-rs/smmu-model/state"
+#define MASTER_PRI	"sva-test-0"
+#define PASIDS_HELD	1100
+
+struct cd_state {
+	bool master;		/* the master's section is there */
+	bool table;		/* it has a CD table */
+	bool two_level;
+	unsigned int ssids, leaves;
+	bool cd;		/* a CD[pasid] line */
+	bool cd_valid;		/* ... with V=1 */
+	bool cd0_valid;		/* CD[0] (the DMA domain) with V=1 */
+	char table_line[128];
+	char ste_line[512];
+	char cd_line[512];
+};
+
+/* Whether "NAME=VALUE" is one of the space-separated fields of @line */
+static bool has_field(const char *line, const char *field)
+{
+	size_t n = strlen(field);
+
+	for (const char *p = strstr(line, field); p; p = strstr(p + 1, field))
+		if ((p == line || p[-1] == ' ') && (p[n] == ' ' || p[n] == '\0' || p[n] == '\n'))
+			return true;
+	return false;
+}
+
+static char *read_all(const char *path, int *err)
+{
+	size_t cap = 16384, len = 0;
+	char *buf = malloc(cap);
+	int fd = open(path, O_RDONLY);
+	ssize_t n;
+
+	*err = fd < 0 ? -errno : 0;
+	if (fd < 0 || !buf)
+		goto fail;
+	for (;;) {
+		if (cap - len < 4096) {
+			char *b = realloc(buf, cap * 2);
+
+			if (!b)
+				goto fail;
+			buf = b;
+			cap *= 2;
+		}
+		n = read(fd, buf + len, cap - len - 1);
+		if (n < 0) {
+			*err = -errno;
+			goto fail;
+		}
+		if (!n)
+			break;
+		len += n;
+	}
+	buf[len] = '\0';
+	close(fd);
+	return buf;
+fail:
+	if (!*err)
+		*err = -ENOMEM;
+	if (fd >= 0)
+		close(fd);
+	free(buf);
+	return NULL;
+}
+
+/*
+ * Parses the section of @master in the SMMU's state file: its first STE,
+ * its CD table line, CD[0] and CD[@pasid] (@pasid 0: none). 0 or -errno.
+ */
+static int cd_state_read(const char *master, __u32 pasid, struct cd_state *s)
+{
+	char head[64], want[32];
+	char *text, *line, *save = NULL;
+	bool in = false;
+	int err;
+
+	memset(s, 0, sizeof(*s));
+	text = read_all(SMMU_STATE, &err);
+	if (!text)
+		return err;
+	snprintf(head, sizeof(head), "%s:", master);
+	snprintf(want, sizeof(want), "  CD[%u] ", pasid);
+	for (line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		char fmt[16];
+
+		if (line[0] != ' ') {
+			in = !strcmp(line, head);
+			s->master |= in;
+			continue;
+		}
+		if (!in)
+			continue;
+		if (!strncmp(line, "  sid ", 6) && !s->ste_line[0]) {
+			copy_str(s->ste_line, sizeof(s->ste_line), line + 2);
+		} else if (sscanf(line, "  CD table: %u SSIDs, %15[^,], %u leaves", &s->ssids, fmt,
+				  &s->leaves) == 3) {
+			s->table = true;
+			s->two_level = !strcmp(fmt, "2-level");
+			copy_str(s->table_line, sizeof(s->table_line), line + 2);
+		} else if (!strncmp(line, "  CD[0] ", 8)) {
+			s->cd0_valid = has_field(line, "V=0x1");
+		} else if (pasid && !strncmp(line, want, strlen(want))) {
+			s->cd = true;
+			s->cd_valid = has_field(line, "V=0x1");
+			copy_str(s->cd_line, sizeof(s->cd_line), line + 2);
+		}
+	}
+	free(text);
+	return 0;
+}
+
+/* What the child of cd_leaves reports after each step */
+struct cd_report {
+	int err;
+	__u32 pasid;
+	char why[256];
+};
+
+/* Child: bind, [wait] unbind, [wait] bind again, [wait] exit still bound */
+static void cd_child(struct chan *c)
+{
+	const size_t len = 4 * page_size;
+	char *buf = map_anon(len, PROT_READ | PROT_WRITE);
+	struct cd_report r;
+	char go;
+	int fd = -1;
+
+	chan_child(c);
+	for (int step = 0; step < 3; step++) {
+		memset(&r, 0, sizeof(r));
+		if (step == 1) {
+			r.err = dev_unbind(fd);
+			if (r.err)
+				snprintf(r.why, sizeof(r.why), "UNBIND: %s", errname(r.err));
+		} else {
+			struct smmu_sva_test_dma d;
+
+			if (fd < 0)
+				fd = dev_open(DEV_PRI);
+			r.err = fd < 0 ? fd : dev_enable(fd);
+			if (!r.err)
+				r.err = dev_bind(fd, &r.pasid);
+			if (r.err) {
+				snprintf(r.why, sizeof(r.why), "BIND: %s", errname(r.err));
+			} else if (buf) {
+				d = job(SMMU_SVA_TEST_DMA_FILL, buf, len, PAT_A);
+				if (!dma_ok(fd, &d, r.why, sizeof(r.why)) ||
+				    pat_check(buf, len, PAT_A) >= 0)
+					r.err = -EIO;
+			}
+		}
+		if (!xwrite(c->to_parent[1], &r, sizeof(r)))
+			_exit(1);
+		if (!xread(c->to_child[0], &go, 1))
+			_exit(2);
+	}
+	_exit(0);	/* with the bond: the exit unbinds */
+}
+
+static void cd_log(struct __test_metadata *_metadata, const char *when, const struct cd_state *s)
+{
+	TH_LOG("%s: %s%s", when, s->table ? s->table_line : "no CD table",
+	       s->cd0_valid ? ", CD[0] valid" : "");
+}
+
+TEST(cd_leaves)
+{
+	struct cd_state s0, s;
+	struct cd_report r;
+	struct chan c;
+	char type[32] = "?", st[64];
+	__u32 n = PASIDS_HELD, pasid = 0;
+	unsigned int before;
+	int hold, ret, status;
+	bool dma;
+	pid_t pid;
+
+	page_size = sysconf(_SC_PAGESIZE);
+	if (access(DRIVER_DIR, F_OK))
+		SKIP(return, "%s missing: kernel without the SMMUv3 model's test devices",
+		     DRIVER_DIR);
+	if (!cap_sys_admin())
+		SKIP(return, "HOLD_PASIDS needs CAP_SYS_ADMIN");
+	if (access(DEBUGFS_DIR "/iommu", F_OK))
+		mount("debugfs", DEBUGFS_DIR, "debugfs", 0, NULL);
+	ASSERT_EQ(0, access(SMMU_STATE, R_OK))
+		TH_LOG("%s: %s (CONFIG_IOMMU_DEBUGFS is on for the Rust kernel)", SMMU_STATE,
+		       errname(errno));
+	read_text("/sys/bus/platform/devices/" MASTER_PRI "/iommu_group/type", type, sizeof(type));
+	dma = !strncmp(type, "DMA", 3);
+
+	ret = cd_state_read(MASTER_PRI, 0, &s0);
+	ASSERT_EQ(0, ret) TH_LOG("reading %s: %s", SMMU_STATE, errname(ret));
+	ASSERT_TRUE(s0.master) TH_LOG("no section \"%s:\" in %s", MASTER_PRI, SMMU_STATE);
+	cd_log(_metadata, "before the bind", &s0);
+	before = s0.table ? s0.leaves : 0;
+	if (dma) {
+		/* the DMA domain's CD 0 lives in leaf 0 */
+		EXPECT_TRUE(s0.table && s0.cd0_valid)
+			TH_LOG("%s in a %s domain without a valid CD[0]", MASTER_PRI, type);
+		EXPECT_LE(1, before);
+	}
+
+	hold = dev_open(DEV_PRI);
+	ASSERT_LE(0, hold) TH_LOG("open device %d: %s", DEV_PRI, errname(hold));
+	ret = xioctl(hold, SMMU_SVA_TEST_IOC_HOLD_PASIDS, &n);
+	ASSERT_EQ(0, ret) TH_LOG("HOLD_PASIDS(%u): %s", n, errname(ret));
+	ASSERT_EQ(0, chan_open(&c));
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (!pid)
+		cd_child(&c);
+	chan_parent(&c);
+
+	for (int step = 0; step < 3; step++) {
+		bool bound = step != 1;
+
+		ASSERT_TRUE(xread(c.to_parent[0], &r, sizeof(r))) TH_LOG("step %d: child died", step);
+		ASSERT_EQ(0, r.err) TH_LOG("step %d: %s", step, r.why);
+		if (!step)
+			pasid = r.pasid;
+		ret = cd_state_read(MASTER_PRI, pasid, &s);
+		ASSERT_EQ(0, ret) TH_LOG("reading %s: %s", SMMU_STATE, errname(ret));
+		if (bound) {
+			TH_LOG("%s PASID %u (%s domain): %s", step ? "bound again," : "bound,", pasid,
+			       type, s.table_line);
+			TH_LOG("  %s", s.ste_line);
+			TH_LOG("  %s", s.cd ? s.cd_line : "no CD line for the PASID");
+			EXPECT_LT(1024, r.pasid)
+				TH_LOG("HOLD_PASIDS(%u) did not push the PASID above 1024", n);
+			EXPECT_EQ(pasid, r.pasid) TH_LOG("the same mm bound again");
+			ASSERT_TRUE(s.table) TH_LOG("no CD table while bound");
+			EXPECT_TRUE(s.two_level) TH_LOG("%s", s.table_line);
+			EXPECT_TRUE(has_field(s.ste_line, "S1FMT=0x2"))
+				TH_LOG("the STE does not point at a 2-level table with 64KB leaves");
+			EXPECT_EQ(before + 1, s.leaves)
+				TH_LOG("PASID %u needs one more leaf than the %u before the bind",
+				       pasid, before);
+			if (dma) {
+				EXPECT_LE(2, s.leaves) TH_LOG("leaf 0 (CD 0) and the PASID's leaf");
+				EXPECT_TRUE(s.cd0_valid) TH_LOG("CD[0] of the DMA domain lost");
+			}
+			EXPECT_TRUE(s.cd_valid) TH_LOG("CD[%u] missing or not valid", pasid);
+		} else {
+			cd_log(_metadata, "after UNBIND", &s);
+			EXPECT_EQ(before, s.table ? s.leaves : 0)
+				TH_LOG("UNBIND left the PASID's leaf: %s", s.table_line);
+			EXPECT_FALSE(s.cd) TH_LOG("after UNBIND: %s", s.cd_line);
+			EXPECT_EQ(s0.cd0_valid, s.cd0_valid);
+		}
+		ASSERT_TRUE(xwrite(c.to_child[1], "g", 1));
+	}
+	status = wait_child(pid, CHILD_WAIT_MS);
+	status_str(status, st, sizeof(st));
+	EXPECT_TRUE(child_ok(status)) TH_LOG("child: %s", st);
+	ret = cd_state_read(MASTER_PRI, pasid, &s);
+	ASSERT_EQ(0, ret) TH_LOG("reading %s: %s", SMMU_STATE, errname(ret));
+	cd_log(_metadata, "after the exit", &s);
+	EXPECT_EQ(before, s.table ? s.leaves : 0)
+		TH_LOG("the exit (close of the bound file) left the PASID's leaf");
+	EXPECT_FALSE(s.cd) TH_LOG("after the exit: %s", s.cd_line);
+	EXPECT_EQ(s0.cd0_valid, s.cd0_valid);
+	EXPECT_EQ(0, dev_bonds(DEV_PRI));
+	chan_close(&c);
+	close(hold);
 }
 
 int main(int argc, char **argv)

@@ -195,6 +195,28 @@ impl DmaEngine {
         }
     }
 
+    /// Stops waiting for what the last transfer waited for (the device
+    /// gives up on it): the model forgets its result instead of keeping it
+    /// for a collection that will not come. Nothing happens if the engine
+    /// was not waiting.
+    pub fn abandon<
+        const CFG: usize,
+        const TLB: usize,
+        const ATC: usize,
+        const STALLS: usize,
+        const PRIS: usize,
+    >(
+        &mut self,
+        smmu: &mut Smmu<CFG, TLB, ATC, STALLS, PRIS>,
+    ) {
+        match self.wait.take() {
+            Some(Wait::Stall { stag }) => smmu.abandon_stall(self.sid, stag),
+            Some(Wait::PageRequest { prgi }) => smmu.abandon_pri(self.sid, prgi),
+            None => {}
+        }
+        self.raz_next = false;
+    }
+
     /// The same device, using PRI.
     pub const fn with_pri(self) -> Self {
         Self { pri: true, ..self }

@@ -66,6 +66,9 @@ pub(super) struct PriGroup {
     pub(super) sid: u32,
     pub(super) prgi: u16,
     pub(super) state: PriState,
+    /// The device stopped waiting ([`Smmu::abandon_pri`]): the group goes
+    /// as soon as it is answered.
+    pub(super) abandoned: bool,
 }
 
 /// Result of writing a request to the PRI queue.
@@ -123,6 +126,7 @@ impl<
             sid: req.sid,
             prgi,
             state,
+            abandoned: false,
         };
         self.pri.try_insert(group).map_err(|_| PriError::Busy)?;
         Ok(prgi)
@@ -173,6 +177,23 @@ impl<
             Some(g) => g.state = PriState::Responded(resp),
             None => bump(&mut self.stats.stray_pri_resps),
         }
+        self.drop_abandoned_pri();
+    }
+
+    /// The device no longer waits for page request group `prgi` of `sid`:
+    /// its response is dropped now if it came, or as soon as it comes (the
+    /// group index stays in use until then, as the response is still due).
+    pub fn abandon_pri(&mut self, sid: u32, prgi: u16) {
+        if let Some(g) = self.pri.find_mut(|g| g.sid == sid && g.prgi == prgi) {
+            g.abandoned = true;
+        }
+        self.drop_abandoned_pri();
+    }
+
+    /// Drops the answered groups nobody waits for any more.
+    fn drop_abandoned_pri(&mut self) {
+        self.pri
+            .remove_where(|g| g.abandoned && g.state != PriState::Pending);
     }
 
     /// A group index of `sid` not outstanding.

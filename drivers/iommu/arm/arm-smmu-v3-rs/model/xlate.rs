@@ -162,6 +162,9 @@ pub(super) struct StallEntry {
     pub(super) sid: u32,
     pub(super) stag: u16,
     pub(super) state: StallState,
+    /// The device stopped waiting ([`Smmu::abandon_stall`]): the entry
+    /// goes as soon as the transaction is answered.
+    pub(super) abandoned: bool,
 }
 
 /// A TLB invalidation broadcast by a CPU (`TLBI` instructions), applied to
@@ -669,6 +672,7 @@ impl<
             sid: txn.sid,
             stag,
             state: StallState::Pending,
+            abandoned: false,
         };
         if self.stalls.try_insert(entry).is_err() {
             bump(&mut self.stats.stall_refused);
@@ -723,6 +727,24 @@ impl<
             }
             None => bump(&mut self.stats.stray_resumes),
         }
+        self.drop_abandoned_stalls();
+    }
+
+    /// The device no longer waits for the stalled transaction `stag` of
+    /// `sid` (it gave up, or was reset): its result is dropped now if it
+    /// has one, or as soon as it is answered. The transaction itself stays
+    /// stalled until then, as in hardware: the answer is still required.
+    pub fn abandon_stall(&mut self, sid: u32, stag: u16) {
+        if let Some(s) = self.stalls.find_mut(|s| s.sid == sid && s.stag == stag) {
+            s.abandoned = true;
+        }
+        self.drop_abandoned_stalls();
+    }
+
+    /// Drops the answered stalls nobody waits for any more.
+    fn drop_abandoned_stalls(&mut self) {
+        self.stalls
+            .remove_where(|s| s.abandoned && s.state != StallState::Pending);
     }
 
     /// `CMD_STALL_TERM`: aborts every stalled transaction of `sid`.
@@ -732,6 +754,7 @@ impl<
                 s.state = StallState::Terminated { abort: true };
             }
         }
+        self.drop_abandoned_stalls();
     }
 
     /// Aborts every stalled transaction (the SMMU was disabled).
@@ -741,6 +764,7 @@ impl<
                 s.state = StallState::Terminated { abort: true };
             }
         }
+        self.drop_abandoned_stalls();
     }
 
     /// Writes an event record; false if it was lost (queue disabled, full,

@@ -255,3 +255,43 @@ fn dma_with_pri_and_with_ats_pri() {
         assert!(r.events().is_empty());
     }
 }
+
+fn respond(r: &mut Rig<'_>, prgi: u16) {
+    r.cmd(Command::PriResp {
+        sid: SID,
+        ssid: Some(PASID),
+        prgi,
+        resp: PriResp::Success,
+    });
+    r.sync();
+}
+
+#[test]
+fn abandoned_groups_leave_no_response_behind() {
+    let mem = SparseMem::new();
+    let (mut r, _pt) = pri_rig(&mem, ModelConfig::full());
+    let x = prgi_of(pri_write(&mut r, 0x1000));
+    r.smmu.abandon_pri(SID, x);
+    assert_eq!(r.smmu.pri_result(SID, x), PriState::Pending);
+    respond(&mut r, x);
+    assert_eq!(r.smmu.pri_result(SID, x), PriState::Unknown);
+    // A live response not yet collected survives any number of abandoned
+    // groups answered meanwhile (the table holds 16).
+    let live = prgi_of(pri_write(&mut r, 0x2000));
+    respond(&mut r, live);
+    for i in 0..40u64 {
+        let g = prgi_of(pri_write(&mut r, 0x10_0000 + (i << 12)));
+        if i % 2 == 0 {
+            r.smmu.abandon_pri(SID, g);
+            respond(&mut r, g);
+        } else {
+            respond(&mut r, g);
+            r.smmu.abandon_pri(SID, g);
+        }
+        assert_eq!(r.smmu.pri_result(SID, g), PriState::Unknown);
+    }
+    assert_eq!(
+        r.smmu.pri_result(SID, live),
+        PriState::Responded(PriResp::Success)
+    );
+}

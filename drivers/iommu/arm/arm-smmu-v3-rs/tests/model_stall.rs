@@ -307,3 +307,60 @@ fn run_write_with_a_closure_handler() {
     mem.peek_bytes(DATA, &mut back);
     assert_eq!(back, [0x5a; 64]);
 }
+
+fn resume(r: &mut Rig<'_>, stag: u16) {
+    r.cmd(Command::Resume {
+        sid: SID,
+        stag,
+        action: ResumeAction::Retry,
+    });
+    r.sync();
+}
+
+#[test]
+fn abandoned_stalls_leave_no_result_behind() {
+    let mem = SparseMem::new();
+    let (mut r, _pt) = stall_rig(&mem, ModelConfig::full());
+    // Abandoned while stalled: still stalled (the answer is still due),
+    // gone once answered.
+    let x = stag_of(r.write(SID, None, 0x7000));
+    r.smmu.abandon_stall(SID, x);
+    assert_eq!(r.smmu.stall_result(SID, x), StallState::Pending);
+    resume(&mut r, x);
+    assert_eq!(r.smmu.stall_result(SID, x), StallState::Unknown);
+    // A live stall answered but not yet collected survives any number of
+    // abandoned ones answered meanwhile (the table holds 16).
+    let live = stag_of(r.write(SID, None, 0x8000));
+    resume(&mut r, live);
+    for i in 0..40u64 {
+        let s = stag_of(r.write(SID, None, 0x10_0000 + (i << 12)));
+        if i % 2 == 0 {
+            r.smmu.abandon_stall(SID, s);
+            resume(&mut r, s);
+        } else {
+            resume(&mut r, s);
+            r.smmu.abandon_stall(SID, s);
+        }
+        assert_eq!(r.smmu.stall_result(SID, s), StallState::Unknown);
+    }
+    assert_eq!(r.smmu.stall_result(SID, live), StallState::Retry);
+}
+
+#[test]
+fn dma_engine_abandons_its_stall() {
+    let mem = SparseMem::new();
+    let (mut r, _pt) = stall_rig(&mem, ModelConfig::full());
+    let mut dma = DmaEngine::new(SID, None);
+    let stag = match dma.write(&mut r.smmu, &mem, 0x9000, &[1; 16]) {
+        DmaStatus::NeedsService {
+            done: 0,
+            wait: Wait::Stall { stag },
+        } => stag,
+        other => panic!("expected a stall, got {other:?}"),
+    };
+    dma.abandon(&mut r.smmu);
+    resume(&mut r, stag);
+    assert_eq!(r.smmu.stall_result(SID, stag), StallState::Unknown);
+    // Abandoning again, or with nothing waited for, does nothing.
+    dma.abandon(&mut r.smmu);
+}
