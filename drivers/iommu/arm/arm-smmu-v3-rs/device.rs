@@ -579,11 +579,6 @@ impl platform::Driver for SmmuV3 {
                 unsafe { bindings::iopf_queue_free(iopf_queue as *mut bindings::iopf_queue) };
             }
         })?;
-        #[cfg(CONFIG_ARM_SMMU_V3_RUST_MODEL)]
-        if let Some(m) = smmu.hw.io().model() {
-            m.set_irq(Some(Arc::new(ModelIrqs(smmu.clone()), GFP_KERNEL)?))?;
-        }
-
         let evt_irq = match optional_irq(pdev, c_str!("eventq"))? {
             Some(n) => Some(ThreadedRegistration::new(
                 n,
@@ -644,6 +639,12 @@ impl platform::Driver for SmmuV3 {
             },
             GFP_KERNEL,
         )?;
+        // From here on a failure drops `this`, whose `drop` undoes this
+        // (the model's interrupt work holds the instance).
+        #[cfg(CONFIG_ARM_SMMU_V3_RUST_MODEL)]
+        if let Some(m) = this.smmu.hw.io().model() {
+            m.set_irq(Some(Arc::new(ModelIrqs(this.smmu.clone()), GFP_KERNEL)?))?;
+        }
         let name = match kind {
             SmmuKind::Hardware => CString::try_from_fmt(format_args!(
                 "smmu3.{:#x}",
