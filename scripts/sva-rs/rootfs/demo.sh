@@ -8,13 +8,18 @@
 say() { echo "SVA-RS-SUMMARY: $*"; }
 
 smmu=
-for d in /sys/bus/platform/devices/*smmu*; do
+for d in /sys/bus/platform/devices/*.smmuv3; do
 	[ -e "$d" ] && smmu=$d
 done
 if [ -n "$smmu" ] && [ -e "$smmu/driver" ]; then
 	say "SMMUv3 ${smmu##*/} bound to driver $(basename "$(readlink "$smmu/driver")")"
 else
 	say "no SMMUv3 driver bound"
+fi
+# The software SMMUv3 model the device tree adds (Rust driver only).
+model=/sys/bus/platform/devices/smmu-model
+if [ -e $model/driver ]; then
+	say "SMMUv3 model ${model##*/} bound to driver $(basename "$(readlink $model/driver)")"
 fi
 for f in /sys/kernel/debug/iommu/arm-smmu-v3-rs/*/features; do
 	[ -r "$f" ] || continue
@@ -52,4 +57,15 @@ if [ -r $bind ]; then
 	say "SVA core: Rust client sample, second process: $(cat $bind)"
 else
 	say "SVA client sample not built (CONFIG_SAMPLE_RUST_SVA_CLIENT=n)"
+fi
+
+# SVA through the Rust SMMUv3 driver: test devices behind the software
+# SMMUv3 model DMA into never-touched memory of this process; the kernel
+# resolves every page fault, reported by page requests (PRI) or stalls.
+if [ -e /dev/smmu-sva-test.0 ] && command -v smmu_sva_bench >/dev/null; then
+	smmu_sva_bench -t 1 2>&1 | while IFS= read -r line; do
+		say "SVA through the SMMUv3 model: ${line#SVA-RS-BENCH }"
+	done
+else
+	say "SVA through the SMMUv3 model: no test devices (C driver, or CONFIG_ARM_SMMU_V3_RUST_SVA_TEST=n)"
 fi
