@@ -127,30 +127,37 @@ for config in "${configs[@]}"; do
 	fi
 done
 
-# The same SVA kselftests against the upstream C core: the kernel of
-# VARIANT=c (C SMMUv3 driver, iommu-sva.c, io-pgfault.c) boots once and runs
-# only the binaries that exercise the SVA API; tests of the Rust core's
-# deliberate differences skip there. CHECK_C_CORE=0 leaves this out.
+# The same SVA kselftests against the upstream C core: the Rust SMMUv3
+# driver served by iommu-sva.c and io-pgfault.c (EXTRA_CONFIG=ccore) boots
+# once and runs the binaries that exercise the SVA API: the mock IOMMU's
+# (tests of the Rust core's deliberate differences skip there) and the
+# SMMUv3 model's, which show the driver works with either core.
+# CHECK_C_CORE=0 leaves this out.
 if [[ $VARIANT == rust && ${CHECK_C_CORE:-1} == 1 ]]; then
 	consolelog=$BUILD/console-c-core-check.log
-	# build/out-c, or next to an overridden KOUT so a second tree stays apart
-	c_kout=$BUILD/out-c
-	[[ $KOUT == "$BUILD/out-rust" ]] || c_kout=$KOUT-c
+	# build/out-rust-ccore, or next to an overridden KOUT so a second tree
+	# stays apart
+	c_kout=$BUILD/out-rust-ccore
+	[[ $KOUT == "$BUILD/out-rust" ]] || c_kout=$KOUT-ccore
+	c_bins=(sva_mock sva_client smmu_sva)
 	start=$EPOCHREALTIME
-	if ! VARIANT=c KOUT=$c_kout bash "$TOP/scripts/sva-rs/config.sh" ||
-		! VARIANT=c KOUT=$c_kout bash "$TOP/scripts/sva-rs/build-kernel.sh"; then
-		failed "kernel build (c, for the C-core SVA kselftests)"
-	elif ! VARIANT=c KOUT=$c_kout CONSOLE_LOG=$consolelog BOOT_ARGS=sva_rs.only=sva_mock,sva_client \
+	if ! EXTRA_CONFIG=ccore KOUT=$c_kout bash "$TOP/scripts/sva-rs/config.sh" ||
+		! KOUT=$c_kout bash "$TOP/scripts/sva-rs/build-kernel.sh"; then
+		failed "kernel build (Rust driver with the C SVA core)"
+	elif ! KOUT=$c_kout CONSOLE_LOG=$consolelog \
+		BOOT_ARGS="sva_rs.only=$(IFS=,; echo "${c_bins[*]}")" \
 		bash "$TOP/scripts/sva-rs/boot.sh" check strict; then
 		failed "booting the C-core kernel"
 	elif [[ -x $judge ]]; then
 		timings+=("c-core $(awk -v a="$start" -v b="$EPOCHREALTIME" 'BEGIN { printf "%.1f", b - a }') s")
 		out=$("$judge" "$consolelog")
 		echo "$out" | sed "s/^judge:/judge (C core):/"
-		for bin in sva_mock sva_client; do
+		for bin in "${c_bins[@]}"; do
 			grep -aq "^SVA-RS-KSELFTEST-END $bin rc=" "$consolelog" ||
 				failed "C core: kselftest $bin did not run; see ${consolelog#"$TOP"/}"
 		done
+		grep -aq "SVA core: C" "$consolelog" ||
+			failed "C core: the kernel did not run the C SVA core; see ${consolelog#"$TOP"/}"
 		if [[ $(tail -n1 <<<"$out") =~ ^judge:\ ([0-9]+)\ passed,\ ([0-9]+)\ failed,\ ([0-9]+)\ skipped ]]; then
 			pass=$((pass + BASH_REMATCH[1]))
 			fail=$((fail + BASH_REMATCH[2]))

@@ -60,10 +60,18 @@ kconfig_apply() {
 # dependencies are missing; this names each one and fails.
 kconfig_verify() {
 	local line sym want bad=0
+	# A later fragment overrides an earlier one (as in the merge): check
+	# the last value given for each symbol.
+	local -A last=()
+	local -a order=()
 	while IFS= read -r line; do
 		[[ $line =~ ^(CONFIG_[A-Za-z0-9_]+)=(.*)$ ]] || continue
 		sym=${BASH_REMATCH[1]}
-		want=${BASH_REMATCH[2]}
+		[[ -v last[$sym] ]] || order+=("$sym")
+		last[$sym]=${BASH_REMATCH[2]}
+	done <"$1"
+	for sym in "${order[@]}"; do
+		want=${last[$sym]}
 		if [[ $want == n ]]; then
 			if grep -q "^$sym=" "$2"; then
 				log "config: $sym should be unset but is $(grep "^$sym=" "$2")"
@@ -73,6 +81,6 @@ kconfig_verify() {
 			log "config: $sym=$want did not take (dependency missing?); got: $(grep "^$sym=\|^# $sym is" "$2" || echo absent)"
 			bad=1
 		fi
-	done <"$1"
+	done
 	((bad == 0))
 }
