@@ -182,6 +182,18 @@ u64 rust_helper_sva_rs_mm_pgd_phys(struct mm_struct *mm)
 	return virt_to_phys(mm->pgd);
 }
 
+/* The kernel runs at EL2 with VHE: user TLBIs target the EL2&0 regime. */
+bool rust_helper_sva_rs_cpu_vhe(void)
+{
+	return is_kernel_in_hyp_mode();
+}
+
+/* Waits for this CPU's broadcast TLB invalidations to complete. */
+void rust_helper_sva_rs_dsb_ish(void)
+{
+	dsb(ish);
+}
+
 /*
  * Pins the CPU ASID of @mm, for an SMMU that shares it through broadcast
  * TLB maintenance: 0 if it cannot be pinned. Balanced by
@@ -297,5 +309,57 @@ void rust_helper_sva_rs_pci_disable_pri(struct device *dev)
 	if (dev_is_pci(dev) && to_pci_dev(dev)->pri_enabled)
 		pci_disable_pri(to_pci_dev(dev));
 #endif
+}
+
+/* Whether page request responses must carry the request's PASID. */
+bool rust_helper_sva_rs_pci_prg_resp_pasid_required(struct device *dev)
+{
+#ifdef CONFIG_PCI_PRI
+	return dev_is_pci(dev) && pci_prg_resp_pasid_required(to_pci_dev(dev));
+#else
+	return false;
+#endif
+}
+#else /* !CONFIG_PCI: no function is a PCI function */
+bool rust_helper_sva_rs_pci_ats_supported(struct device *dev)
+{
+	return false;
+}
+
+int rust_helper_sva_rs_pci_enable_ats(struct device *dev, int ps)
+{
+	return -ENODEV;
+}
+
+void rust_helper_sva_rs_pci_disable_ats(struct device *dev)
+{
+}
+
+int rust_helper_sva_rs_pci_enable_pasid(struct device *dev)
+{
+	return -ENODEV;
+}
+
+void rust_helper_sva_rs_pci_disable_pasid(struct device *dev)
+{
+}
+
+bool rust_helper_sva_rs_pci_pri_supported(struct device *dev)
+{
+	return false;
+}
+
+int rust_helper_sva_rs_pci_enable_pri(struct device *dev, u32 reqs)
+{
+	return -ENODEV;
+}
+
+void rust_helper_sva_rs_pci_disable_pri(struct device *dev)
+{
+}
+
+bool rust_helper_sva_rs_pci_prg_resp_pasid_required(struct device *dev)
+{
+	return false;
 }
 #endif

@@ -26,8 +26,8 @@ done
 # "ccore": the Rust SMMUv3 driver with the upstream C SVA core, the only
 # way to compare the cores on the SMMUv3 model's SVA paths.
 ccore_kout=$BUILD/out-rust-ccore
-EXTRA_CONFIG=ccore KOUT=$ccore_kout bash "$TOP/scripts/sva-rs/config.sh"
-KOUT=$ccore_kout bash "$TOP/scripts/sva-rs/build-kernel.sh"
+VARIANT=rust EXTRA_CONFIG=ccore KOUT=$ccore_kout bash "$TOP/scripts/sva-rs/config.sh"
+VARIANT=rust KOUT=$ccore_kout bash "$TOP/scripts/sva-rs/build-kernel.sh"
 bash "$TOP/scripts/sva-rs/initramfs.sh"
 
 csv=$out/results.csv

@@ -195,10 +195,27 @@ impl Smmu {
         self.iommu.as_raw()
     }
 
-    /// Whether the SMMU takes part in the CPUs' broadcast TLB maintenance
-    /// (`IDR0.BTM` and `CR2.PTM == 0`).
+    /// Whether SVA domains may share CPU ASIDs: the SMMU takes part in the
+    /// CPUs' broadcast TLB maintenance (`IDR0.BTM`, `CR2.PTM == 0`) and
+    /// sees the TLBIs of user address spaces.
+    ///
+    /// Not with a kernel at EL2 (VHE): user TLBIs then target the EL2&0
+    /// regime, which the driver's NS-EL1 streams do not match. Not on
+    /// Arm MMU-700 either (erratum 2812531: BTM unreliable, as the C
+    /// driver).
     pub(crate) fn btm(&self) -> bool {
-        self.hw.config().broadcast_tlb && self.features.btm
+        const IMPLEMENTER_ARM: u32 = 0x43b;
+        const PRODUCT_MMU_700: u32 = 0x487;
+        let iidr = self.hw.id_regs().iidr;
+        let mmu700 = iidr.implementer() == IMPLEMENTER_ARM && iidr.product_id() == PRODUCT_MMU_700;
+        // SAFETY: reads the CPU's configuration, no preconditions.
+        let vhe = unsafe { bindings::sva_rs_cpu_vhe() };
+        self.hw.config().broadcast_tlb && self.features.btm && !vhe && !mmu700
+    }
+
+    /// Whether a rate-limited message (fault, ATC error) may be printed.
+    pub(crate) fn log_allowed(&self) -> bool {
+        self.log_limit.allow(&self.dev)
     }
 
     /// The I/O page fault queue, or null.

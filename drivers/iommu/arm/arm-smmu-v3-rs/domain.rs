@@ -58,7 +58,7 @@ fn errno(e: SmmuError) -> Error {
 }
 
 /// The PASID width firmware gives a platform device (`pasid-num-bits`),
-/// 0 if none. (PCI PASID capabilities are not used yet.)
+/// 0 if none (PCI functions use their PASID capability instead).
 fn master_pasid_bits(dev: &Device) -> u32 {
     if DeviceIommu::is_pci(dev) {
         return 0;
@@ -80,8 +80,9 @@ fn master_pasid_bits(dev: &Device) -> u32 {
     }
 }
 
-/// Whether firmware describes `dev` as sending page requests. PCI PRI is
-/// not used yet; the model's test devices say so with `iommu-sva-rs,pri`.
+/// Whether firmware describes platform device `dev` as sending page
+/// requests (PCI functions use their PRI capability): the model's test
+/// devices say so with `iommu-sva-rs,pri`.
 fn master_has_pri(dev: &Device) -> bool {
     #[cfg(CONFIG_ARM_SMMU_V3_RUST_MODEL)]
     {
@@ -94,8 +95,9 @@ fn master_has_pri(dev: &Device) -> bool {
     }
 }
 
-/// Whether `dev` translates through ATS. PCI ATS is not used yet; the
-/// model's test devices say so with `iommu-sva-rs,ats`.
+/// Whether platform device `dev` translates through ATS (PCI functions use
+/// their ATS capability): the model's test devices say so with
+/// `iommu-sva-rs,ats`.
 fn master_has_ats(dev: &Device) -> bool {
     #[cfg(CONFIG_ARM_SMMU_V3_RUST_MODEL)]
     {
@@ -334,6 +336,9 @@ pub(crate) struct Master {
     pci_pasid_on: bool,
     /// PCI PRI is enabled in the function (with `IOMMU_DEV_FEAT_IOPF`).
     pub(crate) pci_pri_on: AtomicBool,
+    /// Page responses carry the request's PASID (always for the model's
+    /// devices; for a PCI function if its PRI capability asks for it).
+    pub(crate) pri_resp_pasid: bool,
     /// `IOMMU_DEV_FEAT_IOPF` enabled: faults are reported to the IOMMU
     /// core (read by the fault paths without the state lock).
     pub(crate) iopf: AtomicBool,
@@ -464,7 +469,9 @@ impl Master {
             self.atc_inv(None, 0, 0);
             let raw = DeviceIommu::raw(&self.dev);
             // SAFETY: `raw` is this live PCI master.
-            let r = unsafe { bindings::sva_rs_pci_enable_ats(raw, bindings::PAGE_SHIFT as i32) };
+            // STU: the smallest translation the SMMU hands out (the
+            // 4KB pages of paging domains), not the kernel's page size.
+            let r = unsafe { bindings::sva_rs_pci_enable_ats(raw, 12) };
             if r == 0 {
                 self.pci_ats_on.store(true, Ordering::Release);
             } else {
@@ -524,7 +531,9 @@ impl Master {
     /// everything) of `ssid` (`None`: every PASID, as a request without
     /// PASID does).
     pub(crate) fn atc_inv(&self, ssid: Option<u32>, iova: u64, size: u64) {
-        if !self.ats {
+        // A PCI function whose ATS could not be enabled has no ATC to
+        // invalidate (and would not answer).
+        if !self.ats || (self.pci && !self.pci_ats_on.load(Ordering::Acquire)) {
             return;
         }
         for &sid in self.sids.iter() {
@@ -534,7 +543,9 @@ impl Master {
             if let Err(e) = r {
                 // Typically an endpoint that did not complete the
                 // invalidation in time: its ATC may hold stale entries.
-                dev_err!(&self.dev, "ATC invalidation (StreamID {sid:#x}): {e}\n");
+                if self.smmu.log_allowed() {
+                    dev_err!(&self.dev, "ATC invalidation (StreamID {sid:#x}): {e}\n");
+                }
             }
         }
     }
@@ -570,10 +581,12 @@ impl Master {
             // No STE uses CD 0 for untagged traffic any more.
             let _ = self.clear_cd(&mut st, 0);
         }
+        // The ATC may hold translations of the old domain: empty it before
+        // leaving that domain's list, so that none of its invalidations
+        // can miss the ATC meanwhile.
+        self.atc_inv(None, 0, 0);
         let old = core::mem::replace(&mut st.dflt_ats, ats);
         self.leave_ats(old, None);
-        // The ATC may hold translations of the old domain.
-        self.atc_inv(None, 0, 0);
         Ok(())
     }
 
@@ -623,8 +636,8 @@ impl Master {
             Some(i) => {
                 // Replaced: the old domain's translations leave the ATC.
                 let old = core::mem::replace(&mut st.pasids[i], entry);
-                self.leave_ats(old.ats, Some(pasid));
                 self.atc_inv(Some(pasid), 0, 0);
+                self.leave_ats(old.ats, Some(pasid));
             }
             None => {
                 st.pasids.push(entry, GFP_KERNEL)?;
@@ -653,8 +666,8 @@ impl Master {
         if st.pasids.is_empty() {
             let _ = self.apply_ste(&mut st);
         }
-        self.leave_ats(entry.ats.take(), Some(pasid));
         self.atc_inv(Some(pasid), 0, 0);
+        self.leave_ats(entry.ats.take(), Some(pasid));
         Some(entry)
     }
 
@@ -1116,7 +1129,7 @@ impl IommuOps for SmmuOps {
         let pasid_guard = if pci && f.ssidsize > 0 {
             // SAFETY: `raw` is the live PCI function being probed.
             let bits = unsafe { bindings::sva_rs_pci_enable_pasid(raw) };
-            (bits > 0).then(|| PciPasid(raw, bits as u32))
+            (bits >= 0).then(|| PciPasid(raw, bits as u32))
         } else {
             None
         };
@@ -1127,6 +1140,8 @@ impl IommuOps for SmmuOps {
         };
         let ssid_bits = pasid_bits.min(u32::from(f.ssidsize)) as u8;
         let pci_pasid_on = pasid_guard.is_some();
+        // SAFETY: `raw` is the live device being probed.
+        let pri_resp_pasid = !pci || unsafe { bindings::sva_rs_pci_prg_resp_pasid_required(raw) };
         let stall = !pci
             && f.stalls()
             && (f.stall_forced() || dev.property_present(c_str!("dma-can-stall")));
@@ -1164,6 +1179,7 @@ impl IommuOps for SmmuOps {
                 pci_ats_on: AtomicBool::new(false),
                 pci_pasid_on,
                 pci_pri_on: AtomicBool::new(false),
+                pri_resp_pasid,
                 iopf: AtomicBool::new(false),
                 state <- new_mutex!(state, "arm_smmu_v3_rs:master"),
             }),
@@ -1204,8 +1220,6 @@ impl IommuOps for SmmuOps {
             if st.on_iopf_queue {
                 crate::sva::leave_iopf_queue(&master, &mut st);
             }
-            // Domains must not keep the master (and the master them).
-            master.leave_all_ats(&mut st);
         }
         {
             // Waits for a report in progress on the device.
@@ -1227,6 +1241,11 @@ impl IommuOps for SmmuOps {
                 core::mem::forget(table);
             }
         }
+        // No STE lets the device translate any more: empty its ATC, then
+        // leave the domains' lists (they must not keep the master, nor the
+        // master them).
+        master.atc_inv(None, 0, 0);
+        master.leave_all_ats(&mut master.state.lock());
         if master.pci_pasid_on {
             // SAFETY: enabled in `probe_device` on this live PCI function.
             unsafe { bindings::sva_rs_pci_disable_pasid(DeviceIommu::raw(dev)) };

@@ -9,10 +9,10 @@
 //! points `TTB0` at the mm's `pgd` and takes the CPU's translation regime
 //! (`T0SZ` from the VA size, the page size as granule, the CPU's `MAIR`,
 //! `IPS` from the CPUs' physical address range). Each domain has an ASID of
-//! the SMMU's own: CPU TLB maintenance is not broadcast to the SMMU, so an
-//! mmu_notifier forwards every CPU TLB invalidation of the mm
-//! (`arch_invalidate_secondary_tlbs`) as range or whole-ASID SMMU
-//! invalidation. When the mm goes away (`release`), every CD of the domain
+//! the SMMU's own, and an mmu_notifier forwards every CPU TLB invalidation
+//! of the mm (`arch_invalidate_secondary_tlbs`) as range or whole-ASID
+//! SMMU invalidation; with broadcast TLB maintenance (BTM) it shares the
+//! CPU's ASID instead, and the notifier only invalidates ATCs. When the mm goes away (`release`), every CD of the domain
 //! is switched hitlessly to its "quiet" form (`EPD0` set): the device then
 //! gets translation faults instead of walking freed page tables.
 //!
@@ -271,8 +271,11 @@ unsafe extern "C" fn mn_invalidate(
     let (start, end) = (start as u64, end as u64);
     let size = end.wrapping_sub(start);
     if d.shared_asid {
-        // The CPU's TLBI has already reached the SMMU's TLB (broadcast,
-        // completed before this call); only the ATCs are left.
+        // The CPU's broadcast TLBI reaches the SMMU's TLB; the notifier
+        // runs before the CPU waits for it, so wait here: an ATC refilled
+        // from a TLB entry not yet invalidated would keep it.
+        // SAFETY: a barrier, no preconditions.
+        unsafe { bindings::sva_rs_dsb_ish() };
         let all = end <= start || size > SVA_TLBI_RANGE_MAX;
         d.flush
             .atc_inv(if all { 0 } else { start }, if all { 0 } else { size });
@@ -522,6 +525,8 @@ pub(crate) fn enable_feat(dev: &Device, feat: u32) -> Result {
             if !(master.stall || master.pri) {
                 return Err(ENODEV);
             }
+            // Serialised with other feature changes of the master.
+            let _st = master.state.lock();
             if master.pci && master.pri && !master.pci_pri_on.load(Ordering::Acquire) {
                 // SAFETY: a live PCI function with a PRI capability.
                 let r = unsafe {
@@ -732,7 +737,9 @@ pub(crate) fn page_response(
                 bindings::iommu_page_response_code_IOMMU_PAGE_RESP_FAILURE => PriResp::Fail,
                 _ => PriResp::Deny,
             };
-            let ssid = (prm.flags & bindings::IOMMU_FAULT_PAGE_REQUEST_PASID_VALID != 0)
+            // A PCI function may not expect the PASID in the response.
+            let ssid = (prm.flags & bindings::IOMMU_FAULT_PAGE_REQUEST_PASID_VALID != 0
+                && master.pri_resp_pasid)
                 .then_some(prm.pasid);
             master.smmu.pri_respond(sid, ssid, msg.grpid as u16, resp);
         }

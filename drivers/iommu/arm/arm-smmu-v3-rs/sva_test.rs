@@ -520,19 +520,28 @@ impl FileState {
                 {
                     return Err(EINVAL);
                 }
-                let pasid = if job.flags & DMA_PASID != 0 {
+                let explicit = job.flags & DMA_PASID != 0;
+                if explicit {
                     if !capable_admin() {
                         return Err(EPERM);
                     }
                     if u64::from(job.pasid) >= 1u64 << dev.pasid_bits {
                         return Err(EINVAL);
                     }
-                    job.pasid
-                } else {
-                    self.inner.lock().bond.as_ref().ok_or(ENOENT)?.pasid()
+                }
+                let pasid = {
+                    let mut inner = self.inner.lock();
+                    let pasid = if explicit {
+                        job.pasid
+                    } else {
+                        inner.bond.as_ref().ok_or(ENOENT)?.pasid()
+                    };
+                    // Counted with the PASID taken, under one lock: an
+                    // unbind either comes first (no bond: ENOENT) or waits
+                    // for the job to stop.
+                    inner.jobs += 1;
+                    pasid
                 };
-                // Counted, so that an unbind waits for the job to stop.
-                self.inner.lock().jobs += 1;
                 let r = run_dma(dev, pasid, &mut job, &self.abort);
                 {
                     let mut inner = self.inner.lock();
