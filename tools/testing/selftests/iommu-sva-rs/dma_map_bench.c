@@ -117,15 +117,18 @@ static void bench(struct __test_metadata *_metadata, struct _test_data_bench *se
 	printf("# map_lat_us=%.1f map_sd_us=%.1f unmap_lat_us=%.1f unmap_sd_us=%.1f threads=%d config=%s domain=%s\n",
 	       r.map, r.map_sd, r.unmap, r.unmap_sd, threads, self->config, self->domain);
 	/*
-	 * Plausible: no single map took 1 ms, and mapping through a
-	 * translating domain (page table updates, and for unmap a TLBI or a
-	 * flush-queue entry) costs something measurable; dma-direct (identity
-	 * or no domain) may round down to 0.0 us.
+	 * Plausible output, not a speed target (those are for make bench):
+	 * mapping through a translating domain (page table updates, and for
+	 * unmap a TLBI or a flush-queue entry) costs something measurable,
+	 * while dma-direct (identity or no domain) may round down to 0.0 us;
+	 * and no average reaches 100 ms. Averages of milliseconds do happen
+	 * when the host is busy: two TCG vCPUs contending for the command
+	 * queue lock on a loaded machine, with lockdep on.
 	 */
 	if (!strcmp(self->domain, "DMA") || !strcmp(self->domain, "DMA-FQ"))
 		EXPECT_LT(0, r.map + r.unmap) TH_LOG("zero latencies: nothing was mapped?");
-	EXPECT_GT(1000, r.map) TH_LOG("implausible map latency %.1f us", r.map);
-	EXPECT_GT(1000, r.unmap) TH_LOG("implausible unmap latency %.1f us", r.unmap);
+	EXPECT_GT(100000, r.map) TH_LOG("implausible map latency %.1f us", r.map);
+	EXPECT_GT(100000, r.unmap) TH_LOG("implausible unmap latency %.1f us", r.unmap);
 }
 
 TEST_F_TIMEOUT(bench, threads_1, 30)
