@@ -258,39 +258,11 @@ pub struct Domain<T: DomainOps> {
 }
 
 impl<T: DomainOps> Domain<T> {
-    /// Allocates a paging domain owning `data`, with the given page sizes
-    /// and input address range `[0, aperture_end]`.
-    pub fn new_paging(
-        data: T,
-        ops: &'static DomainOpsTable,
-        pgsize_bitmap: u64,
-        aperture_end: u64,
-    ) -> Result<*mut bindings::iommu_domain> {
-        let d = KBox::new(
-            Self {
-                // SAFETY: zero is a valid initial `iommu_domain`; the core
-                // fills `type` and `owner` after allocation.
-                domain: Opaque::new(unsafe { core::mem::zeroed() }),
-                data,
-            },
-            GFP_KERNEL,
-        )?;
-        let raw = d.domain.get();
-        // SAFETY: `raw` points into the new allocation, not yet shared.
-        unsafe {
-            (*raw).ops = &ops.0;
-            (*raw).pgsize_bitmap = pgsize_bitmap as c_ulong;
-            (*raw).geometry.aperture_start = 0;
-            (*raw).geometry.aperture_end = aperture_end as _;
-            (*raw).geometry.force_aperture = true;
-        }
-        let _ = KBox::into_raw(d);
-        Ok(raw)
-    }
-
-    /// Allocates a domain owning `data` for Shared Virtual Addressing; the
-    /// core fills in its type, mm and fault handler after allocation.
-    pub fn new_sva(data: T, ops: &'static DomainOpsTable) -> Result<*mut bindings::iommu_domain> {
+    /// Allocates a domain owning `data`, with `ops` and nothing else set:
+    /// the core fills in `type` and `owner` (and, for SVA, the mm and the
+    /// fault handler) after allocation. Returns the C structure, which
+    /// stays unshared until the caller hands it to the core.
+    fn alloc(data: T, ops: &'static DomainOpsTable) -> Result<*mut bindings::iommu_domain> {
         let d = KBox::new(
             Self {
                 // SAFETY: zero is a valid initial `iommu_domain`.
@@ -304,6 +276,31 @@ impl<T: DomainOps> Domain<T> {
         unsafe { (*raw).ops = &ops.0 };
         let _ = KBox::into_raw(d);
         Ok(raw)
+    }
+
+    /// Allocates a paging domain owning `data`, with the given page sizes
+    /// and input address range `[0, aperture_end]`.
+    pub fn new_paging(
+        data: T,
+        ops: &'static DomainOpsTable,
+        pgsize_bitmap: u64,
+        aperture_end: u64,
+    ) -> Result<*mut bindings::iommu_domain> {
+        let raw = Self::alloc(data, ops)?;
+        // SAFETY: `raw` is the new domain, not yet shared.
+        unsafe {
+            (*raw).pgsize_bitmap = pgsize_bitmap as c_ulong;
+            (*raw).geometry.aperture_start = 0;
+            (*raw).geometry.aperture_end = aperture_end as _;
+            (*raw).geometry.force_aperture = true;
+        }
+        Ok(raw)
+    }
+
+    /// Allocates a domain owning `data` for Shared Virtual Addressing; the
+    /// core fills in its type, mm and fault handler after allocation.
+    pub fn new_sva(data: T, ops: &'static DomainOpsTable) -> Result<*mut bindings::iommu_domain> {
+        Self::alloc(data, ops)
     }
 
     /// Recovers the domain from the pointer the core passes.

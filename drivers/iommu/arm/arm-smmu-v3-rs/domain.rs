@@ -411,14 +411,7 @@ impl Master {
         let leaf = if present {
             None
         } else {
-            let bytes = table
-                .geometry()
-                .l2_table_bytes()
-                .max(64)
-                .checked_next_power_of_two()
-                .and_then(|b| usize::try_from(b).ok())
-                .ok_or(EINVAL)?;
-            Some(smmu.alloc.alloc_coherent(bytes).map_err(|_| ENOMEM)?)
+            Some(alloc_table(smmu, table.geometry().l2_table_bytes())?)
         };
         let pre = Preallocated::new(leaf);
         let r = smmu.with_cmdq(|hw, q| table.install_cd(&pre, hw, q, &self.sids, ssid, cd));
@@ -723,6 +716,19 @@ impl Master {
         }
         self.install_cd(&mut st, pasid, cd)
     }
+}
+
+/// Allocates a level-2 table of `bytes` (stream table or CD leaf) where
+/// sleeping is allowed, to be lent to the table code through
+/// [`Preallocated`]: rounded up to a power of two of at least 64 bytes, as
+/// the tables' alignment rules want.
+fn alloc_table(smmu: &Smmu, bytes: u64) -> Result<DmaBuf> {
+    let bytes = bytes
+        .max(64)
+        .checked_next_power_of_two()
+        .and_then(|b| usize::try_from(b).ok())
+        .ok_or(EINVAL)?;
+    smmu.alloc.alloc_coherent(bytes).map_err(|_| ENOMEM)
 }
 
 /// A [`DmaAlloc`] handing out at most one buffer allocated beforehand.
@@ -1101,14 +1107,7 @@ impl IommuOps for SmmuOps {
                 let l2 = if present {
                     None
                 } else {
-                    let bytes = strtab
-                        .geometry()
-                        .l2_table_bytes()
-                        .max(64)
-                        .checked_next_power_of_two()
-                        .and_then(|b| usize::try_from(b).ok())
-                        .ok_or(EINVAL)?;
-                    Some(smmu.alloc.alloc_coherent(bytes).map_err(|_| ENOMEM)?)
+                    Some(alloc_table(&smmu, strtab.geometry().l2_table_bytes())?)
                 };
                 let pre = Preallocated::new(l2);
                 smmu.with_cmdq(|hw, q| strtab.ensure_l2(&pre, hw, q, sid))
