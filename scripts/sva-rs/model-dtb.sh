@@ -88,7 +88,24 @@ ph=$((${ph:-0} + 1))
 ((ph >= 0x8000)) || ph=$((0x8000))
 ph=$(printf '0x%x' "$ph")
 
-cat >>"$tmp/tree.dts" <<EOF
+# test_dev N PASID-BITS "PROPERTY;..." COMMENT: test device N, StreamID
+# 0x10 + N, behind the model.
+test_dev() {
+	local prop props
+	printf '\n\t/* %s */\n\tsva-test-%d {\n' "$4" "$1"
+	printf '\t\tcompatible = "iommu-sva-rs,sva-test-dev";\n'
+	printf '\t\tiommus = <%s 0x%x>;\n' "$ph" $((0x10 + $1))
+	printf '\t\tpasid-num-bits = <%d>;\n' "$2"
+	printf '\t\tiommu-sva-rs,index = <%d>;\n' "$1"
+	IFS=';' read -r -a props <<<"$3"
+	for prop in "${props[@]}"; do
+		printf '\t\t%s;\n' "$prop"
+	done
+	printf '\t\tdma-coherent;\n\t};\n'
+}
+
+{
+	cat <<EOF
 
 / {
 	chosen {
@@ -104,53 +121,15 @@ cat >>"$tmp/tree.dts" <<EOF
 		dma-coherent;
 		phandle = <$ph>;
 	};
-
-	/* PRI (page requests), 20-bit PASIDs */
-	sva-test-0 {
-		compatible = "iommu-sva-rs,sva-test-dev";
-		iommus = <$ph 0x10>;
-		pasid-num-bits = <20>;
-		iommu-sva-rs,index = <0>;
-		iommu-sva-rs,pri;
-		dma-coherent;
-	};
-
-	/* stalled transactions, 20-bit PASIDs */
-	sva-test-1 {
-		compatible = "iommu-sva-rs,sva-test-dev";
-		iommus = <$ph 0x11>;
-		pasid-num-bits = <20>;
-		iommu-sva-rs,index = <1>;
-		dma-can-stall;
-		dma-coherent;
-	};
-
-	/* PRI, narrow (8-bit) PASIDs */
-	sva-test-2 {
-		compatible = "iommu-sva-rs,sva-test-dev";
-		iommus = <$ph 0x12>;
-		pasid-num-bits = <8>;
-		iommu-sva-rs,index = <2>;
-		iommu-sva-rs,pri;
-		dma-coherent;
-	};
-
-	/*
-	 * PRI, 20-bit PASIDs, translates through ATS: asks the SMMU for
-	 * translations, caches them in its own ATC (which CMD_ATC_INV must
-	 * invalidate) and sends page requests on faults
-	 */
-	sva-test-3 {
-		compatible = "iommu-sva-rs,sva-test-dev";
-		iommus = <$ph 0x13>;
-		pasid-num-bits = <20>;
-		iommu-sva-rs,index = <3>;
-		iommu-sva-rs,pri;
-		iommu-sva-rs,ats;
-		dma-coherent;
-	};
-};
 EOF
+	test_dev 0 20 "iommu-sva-rs,pri" "PRI (page requests), 20-bit PASIDs"
+	test_dev 1 20 "dma-can-stall" "stalled transactions, 20-bit PASIDs"
+	test_dev 2 8 "iommu-sva-rs,pri" "PRI, narrow (8-bit) PASIDs"
+	# ATS: asks the SMMU for translations, caches them in its own ATC
+	# (which CMD_ATC_INV must invalidate), sends page requests on faults.
+	test_dev 3 20 "iommu-sva-rs,pri;iommu-sva-rs,ats" "PRI, 20-bit PASIDs, translates through ATS"
+	echo "};"
+} >>"$tmp/tree.dts"
 # -q: QEMU's numeric clock and GPIO references draw harmless warnings.
 dtc -q -I dts -O dtb -o "$tmp/model.dtb" "$tmp/tree.dts" 2>"$tmp/dtc.log" ||
 	die "dtc cannot compile the device tree: $(cat "$tmp/dtc.log")"

@@ -55,6 +55,22 @@ static int open_dev(int n)
 	return fd;
 }
 
+/* Device @n with the caller's mm bound to it, or -1. */
+static int open_bound(int n)
+{
+	__u32 pasid;
+	int fd = open_dev(n);
+
+	if (fd < 0)
+		return -1;
+	if (ioctl(fd, SMMU_SVA_TEST_IOC_BIND, &pasid)) {
+		fprintf(stderr, "smmu_sva_bench: bind: %s\n", strerror(errno));
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
 static int fill(int fd, void *addr, size_t len, __u32 *faults)
 {
 	struct smmu_sva_test_dma d = {
@@ -76,19 +92,14 @@ static int fill(int fd, void *addr, size_t len, __u32 *faults)
 /* Device faults resolved per second: DMA over fresh memory, page by page. */
 static int iopf_rate(int dev, const char *name, double secs)
 {
-	__u32 pasid, faults = 0;
+	__u32 faults = 0;
 	double t0, t, busy = 0;
 	long total = 0;
 	int fd, ret;
 
-	fd = open_dev(dev);
+	fd = open_bound(dev);
 	if (fd < 0)
 		return -1;
-	if (ioctl(fd, SMMU_SVA_TEST_IOC_BIND, &pasid)) {
-		fprintf(stderr, "smmu_sva_bench: bind: %s\n", strerror(errno));
-		close(fd);
-		return -1;
-	}
 	t0 = now();
 	do {
 		void *p = mmap(NULL, REGION, PROT_READ | PROT_WRITE,
@@ -160,18 +171,12 @@ static double munmap_us(double secs)
 
 static int munmap_cost(double secs)
 {
-	__u32 pasid;
 	int fd;
 
 	printf("SVA-RS-BENCH munmap_unbound_us=%.1f\n", munmap_us(secs));
-	fd = open_dev(0);
+	fd = open_bound(0);
 	if (fd < 0)
 		return -1;
-	if (ioctl(fd, SMMU_SVA_TEST_IOC_BIND, &pasid)) {
-		fprintf(stderr, "smmu_sva_bench: bind: %s\n", strerror(errno));
-		close(fd);
-		return -1;
-	}
 	printf("SVA-RS-BENCH munmap_bound_us=%.1f\n", munmap_us(secs));
 	close(fd);
 	return 0;

@@ -26,7 +26,7 @@ use crate::{
         AllocError, CdLeaf, CdLeafSlots, CdTable, CoherentBuf, DmaAlloc, InvContext, SmmuError,
     },
 };
-use core::sync::atomic::{AtomicBool, Ordering};
+use core::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 use kernel::{
     bindings, c_str, dev_err, dev_warn,
     device::Device,
@@ -355,6 +355,23 @@ impl Master {
         unsafe { &*(DeviceIommu::get_priv(dev) as *const Master) }
     }
 
+    /// The master of `dev`, which the core is attaching to a domain of
+    /// `smmu`; `EINVAL` if the device is behind another SMMU.
+    ///
+    /// # Safety
+    ///
+    /// As for [`Master::from_dev`] (true of every device the core
+    /// attaches).
+    pub(crate) unsafe fn attaching<'a>(dev: &Device, smmu: &Arc<Smmu>) -> Result<&'a Master> {
+        // SAFETY: forwarded from the caller.
+        let master = unsafe { Self::from_dev(dev) };
+        if Arc::ptr_eq(&master.smmu, smmu) {
+            Ok(master)
+        } else {
+            Err(EINVAL)
+        }
+    }
+
     /// A new reference to the master of `dev`.
     ///
     /// # Safety
@@ -461,9 +478,9 @@ impl Master {
             // the function translate (as the C driver's enable order).
             self.atc_inv(None, 0, 0);
             let raw = DeviceIommu::raw(&self.dev);
-            // SAFETY: `raw` is this live PCI master.
             // STU: the smallest translation the SMMU hands out (the
             // 4KB pages of paging domains), not the kernel's page size.
+            // SAFETY: `raw` is this live PCI master.
             let r = unsafe { bindings::sva_rs_pci_enable_ats(raw, 12) };
             if r == 0 {
                 self.pci_ats_on.store(true, Ordering::Release);
@@ -770,6 +787,11 @@ pub(crate) struct Flush {
     /// domain's translations. Taken with interrupts off: invalidation runs
     /// in interrupt context too.
     ats: Pin<KBox<SpinLock<KVec<AtsUser>>>>,
+    /// Entries in `ats`, read without the lock so that invalidations of
+    /// domains without ATS users (the common case) skip it. A master joins
+    /// before its CD is written, so an invalidation that still reads 0
+    /// cannot concern its ATC.
+    ats_users: AtomicU32,
 }
 
 /// A master whose ATC caches a domain's translations, tagged with this
@@ -796,6 +818,7 @@ impl Flush {
                 asid,
                 granule,
                 ats,
+                ats_users: AtomicU32::new(0),
             },
             GFP_KERNEL,
         )?)
@@ -804,6 +827,7 @@ impl Flush {
     fn add_ats(&self, master: Arc<Master>, ssid: Option<u32>) -> Result {
         let _irq = irq::local_irq_save();
         self.ats.lock().push((master, ssid), GFP_ATOMIC)?;
+        self.ats_users.fetch_add(1, Ordering::Release);
         Ok(())
     }
 
@@ -813,12 +837,16 @@ impl Flush {
         let i = users
             .iter()
             .position(|(m, s)| core::ptr::eq(&**m, master) && *s == ssid)?;
+        self.ats_users.fetch_sub(1, Ordering::Release);
         crate::take_at(&mut users, i)
     }
 
     /// Invalidates `[iova, iova + size)` (`size` 0: everything) in every
     /// registered ATC, after the SMMU's TLB.
     pub(crate) fn atc_inv(&self, iova: u64, size: u64) {
+        if self.ats_users.load(Ordering::Acquire) == 0 {
+            return;
+        }
         let _irq = irq::local_irq_save();
         let users = self.ats.lock();
         for (m, ssid) in users.iter() {
@@ -961,12 +989,9 @@ impl PagingDomain {
 #[vtable]
 impl DomainOps for PagingDomain {
     fn attach_dev(domain: &Domain<Self>, dev: &Device) -> Result {
-        // SAFETY: the core only attaches devices this driver probed.
-        let master = unsafe { Master::from_dev(dev) };
         let d = domain.data();
-        if !Arc::ptr_eq(&master.smmu, &d.smmu) {
-            return Err(EINVAL);
-        }
+        // SAFETY: the core only attaches devices this driver probed.
+        let master = unsafe { Master::attaching(dev, &d.smmu) }?;
         master.attach_default(Dflt::Paging(master.paging_cd(&d.cd)), Some(&d.flush))
     }
 
@@ -976,12 +1001,9 @@ impl DomainOps for PagingDomain {
         pasid: u32,
         _old: *mut bindings::iommu_domain,
     ) -> Result {
-        // SAFETY: the core only attaches devices this driver probed.
-        let master = unsafe { Master::from_dev(dev) };
         let d = domain.data();
-        if !Arc::ptr_eq(&master.smmu, &d.smmu) {
-            return Err(EINVAL);
-        }
+        // SAFETY: the core only attaches devices this driver probed.
+        let master = unsafe { Master::attaching(dev, &d.smmu) }?;
         let cd = master.paging_cd(&d.cd);
         master.attach_pasid(pasid, domain.as_raw(), false, &cd, Some(&d.flush))
     }

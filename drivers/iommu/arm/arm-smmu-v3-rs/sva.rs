@@ -213,12 +213,9 @@ impl DomainOps for SvaDomain {
         pasid: u32,
         _old: *mut bindings::iommu_domain,
     ) -> Result {
-        // SAFETY: the core only attaches devices this driver probed.
-        let master = unsafe { Master::arc_from_dev(dev) };
         let d = domain.data();
-        if !Arc::ptr_eq(&master.smmu, &d.flush.smmu) {
-            return Err(EINVAL);
-        }
+        // SAFETY: the core only attaches devices this driver probed.
+        let master = unsafe { Master::attaching(dev, &d.flush.smmu) }?.arc();
         let _changes = d.bind_changes.lock();
         d.binds.lock().reserve(1, GFP_ATOMIC)?;
         let cd = d.cd_for(&master)?;
