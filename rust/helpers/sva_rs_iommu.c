@@ -209,6 +209,12 @@ void rust_helper_sva_rs_mm_context_put(struct mm_struct *mm)
 	arm64_mm_context_put(mm);
 }
 
+/* The ASID the CPUs currently use for @mm (what their TLBIs carry). */
+u16 rust_helper_sva_rs_mm_asid(struct mm_struct *mm)
+{
+	return ASID(mm);
+}
+
 /*
  * The linear-map address of [pa, pa + len) for the software SMMUv3 model,
  * which accesses memory by physical address as an SMMU does: NULL unless

@@ -33,6 +33,9 @@
 #   sva-test-1  StreamID 0x11  20-bit PASIDs  faults: stall
 #   sva-test-2  StreamID 0x12   8-bit PASIDs  faults: PRI
 #   sva-test-3  StreamID 0x13  20-bit PASIDs  faults: PRI, translates through ATS
+#   smmu-model-btm  the same model, with broadcast TLB maintenance (BTM)
+#   sva-test-4  StreamID 0x14  20-bit PASIDs  faults: PRI
+#   sva-test-5  StreamID 0x15  20-bit PASIDs  faults: PRI, translates through ATS
 #
 # Extra kernel arguments: BOOT_ARGS="...". The console is kept in
 # build/console-$VARIANT-$MODE.log (check: console-$VARIANT-check-$CONFIG.log),

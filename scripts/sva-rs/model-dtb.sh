@@ -88,13 +88,15 @@ ph=$((${ph:-0} + 1))
 ((ph >= 0x8000)) || ph=$((0x8000))
 ph=$(printf '0x%x' "$ph")
 
-# test_dev N PASID-BITS "PROPERTY;..." COMMENT: test device N, StreamID
-# 0x10 + N, behind the model.
+ph_btm=$(printf '0x%x' $((ph + 1)))
+
+# test_dev N PASID-BITS "PROPERTY;..." COMMENT [PHANDLE]: test device N,
+# StreamID 0x10 + N, behind the model (or the one PHANDLE names).
 test_dev() {
 	local prop props
 	printf '\n\t/* %s */\n\tsva-test-%d {\n' "$4" "$1"
 	printf '\t\tcompatible = "iommu-sva-rs,sva-test-dev";\n'
-	printf '\t\tiommus = <%s 0x%x>;\n' "$ph" $((0x10 + $1))
+	printf '\t\tiommus = <%s 0x%x>;\n' "${5:-$ph}" $((0x10 + $1))
 	printf '\t\tpasid-num-bits = <%d>;\n' "$2"
 	printf '\t\tiommu-sva-rs,index = <%d>;\n' "$1"
 	IFS=';' read -r -a props <<<"$3"
@@ -128,6 +130,22 @@ EOF
 	# ATS: asks the SMMU for translations, caches them in its own ATC
 	# (which CMD_ATC_INV must invalidate), sends page requests on faults.
 	test_dev 3 20 "iommu-sva-rs,pri;iommu-sva-rs,ats" "PRI, 20-bit PASIDs, translates through ATS"
+	cat <<EOF
+
+	/*
+	 * A second model that snoops the CPUs' TLB invalidations (BTM): SVA
+	 * domains share the process's CPU ASID there.
+	 */
+	smmu-model-btm {
+		compatible = "iommu-sva-rs,smmu-v3-model";
+		#iommu-cells = <1>;
+		iommu-sva-rs,btm;
+		dma-coherent;
+		phandle = <$ph_btm>;
+	};
+EOF
+	test_dev 4 20 "iommu-sva-rs,pri" "PRI, behind the BTM model" "$ph_btm"
+	test_dev 5 20 "iommu-sva-rs,pri;iommu-sva-rs,ats" "PRI and ATS, behind the BTM model" "$ph_btm"
 	echo "};"
 } >>"$tmp/tree.dts"
 # -q: QEMU's numeric clock and GPIO references draw harmless warnings.

@@ -51,6 +51,14 @@ struct smmu_sva_test_info {
  * the ATC (CMD_ATC_INV) whenever it invalidates the SMMU's TLB.
  */
 #define SMMU_SVA_TEST_CAP_ATS		(1 << 8)
+/*
+ * The SMMU behind the device takes part in the CPUs' broadcast TLB
+ * maintenance (BTM): the CPUs' TLB invalidations of a bound process reach
+ * the SMMU's TLB, so the driver may share the process's CPU ASID and send
+ * no TLB invalidation commands of its own for it. ATCs are still the
+ * driver's to invalidate.
+ */
+#define SMMU_SVA_TEST_CAP_BTM		(1 << 9)
 
 /* DMA operations (struct smmu_sva_test_dma.op). */
 #define SMMU_SVA_TEST_DMA_FILL		1	/* write @pattern over [addr, addr + len) */
@@ -132,6 +140,8 @@ struct smmu_sva_test_dma {
  * @atc_entries: translations currently cached in the devices' ATCs
  * @atc_inv_commands: ATC invalidation commands the model has executed
  * @ats_requests: ATS translation requests the model has answered
+ * @broadcast_tlbis: CPU broadcast TLB invalidations the model has applied
+ *	(SMMU_SVA_TEST_CAP_BTM)
  */
 struct smmu_sva_test_stats {
 	__u32 size;
@@ -145,6 +155,7 @@ struct smmu_sva_test_stats {
 	__u64 atc_entries;
 	__u64 atc_inv_commands;
 	__u64 ats_requests;
+	__u64 broadcast_tlbis;
 };
 
 #define SMMU_SVA_TEST_IOC_MAGIC		0xb6

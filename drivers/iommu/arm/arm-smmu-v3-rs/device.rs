@@ -98,6 +98,23 @@ const MAX_SMMUS: usize = 16;
 
 /// The driver-core types instantiated for the kernel.
 pub(crate) type HwDevice = smmu::Device<KernelRegs, KernelDelay>;
+
+/// Whether SVA domains may share CPU ASIDs: the SMMU takes part in the
+/// CPUs' broadcast TLB maintenance (`IDR0.BTM`, `CR2.PTM == 0`) and sees
+/// the TLBIs of user address spaces.
+///
+/// Not with a kernel at EL2 (VHE): user TLBIs then target the EL2&0
+/// regime, which the driver's NS-EL1 streams do not match. Not on Arm
+/// MMU-700 either (erratum 2812531: BTM unreliable, as the C driver).
+fn shares_cpu_asids(hw: &HwDevice) -> bool {
+    const IMPLEMENTER_ARM: u32 = 0x43b;
+    const PRODUCT_MMU_700: u32 = 0x487;
+    let iidr = hw.id_regs().iidr;
+    let mmu700 = iidr.implementer() == IMPLEMENTER_ARM && iidr.product_id() == PRODUCT_MMU_700;
+    // SAFETY: reads the CPU's configuration, no preconditions.
+    let vhe = unsafe { bindings::sva_rs_cpu_vhe() };
+    hw.config().broadcast_tlb && hw.features().btm && !vhe && !mmu700
+}
 pub(crate) type Strtab = StreamTable<DmaBuf, KVec<Option<DmaBuf>>>;
 
 /// What a matched firmware node describes.
@@ -195,22 +212,9 @@ impl Smmu {
         self.iommu.as_raw()
     }
 
-    /// Whether SVA domains may share CPU ASIDs: the SMMU takes part in the
-    /// CPUs' broadcast TLB maintenance (`IDR0.BTM`, `CR2.PTM == 0`) and
-    /// sees the TLBIs of user address spaces.
-    ///
-    /// Not with a kernel at EL2 (VHE): user TLBIs then target the EL2&0
-    /// regime, which the driver's NS-EL1 streams do not match. Not on
-    /// Arm MMU-700 either (erratum 2812531: BTM unreliable, as the C
-    /// driver).
+    /// Whether SVA domains may share CPU ASIDs ([`shares_cpu_asids`]).
     pub(crate) fn btm(&self) -> bool {
-        const IMPLEMENTER_ARM: u32 = 0x43b;
-        const PRODUCT_MMU_700: u32 = 0x487;
-        let iidr = self.hw.id_regs().iidr;
-        let mmu700 = iidr.implementer() == IMPLEMENTER_ARM && iidr.product_id() == PRODUCT_MMU_700;
-        // SAFETY: reads the CPU's configuration, no preconditions.
-        let vhe = unsafe { bindings::sva_rs_cpu_vhe() };
-        self.hw.config().broadcast_tlb && self.features.btm && !vhe && !mmu700
+        shares_cpu_asids(&self.hw)
     }
 
     /// Whether a rate-limited message (fault, ATC error) may be printed.
@@ -494,10 +498,20 @@ impl platform::Driver for SmmuV3 {
             )),
             #[cfg(CONFIG_ARM_SMMU_V3_RUST_MODEL)]
             SmmuKind::Model => {
+                use crate::domain::PropertyPresent;
+                let btm = dev.property_present(c_str!("iommu-sva-rs,btm"));
                 let m = crate::model_backend::ModelSmmu::new(
-                    crate::model_backend::kernel_model_config(),
+                    crate::model_backend::kernel_model_config(btm),
                 )?;
-                dev_info!(&dev, "software SMMUv3 model (test backend)\n");
+                dev_info!(
+                    &dev,
+                    "software SMMUv3 model (test backend){}\n",
+                    if btm {
+                        ", broadcast TLB maintenance"
+                    } else {
+                        ""
+                    }
+                );
                 KernelRegs::Model(crate::model_backend::ModelRegs(m))
             }
         };
@@ -507,9 +521,10 @@ impl platform::Driver for SmmuV3 {
             gbpa_abort: true,
             bypass_unattached: false,
             wired_irqs: true,
-            // A hardware SMMU with BTM snoops the CPUs' TLB invalidations,
-            // so SVA domains can share the CPU's ASIDs; the model cannot.
-            broadcast_tlb: kind == SmmuKind::Hardware,
+            // An SMMU with BTM snoops the CPUs' TLB invalidations, so SVA
+            // domains can share the CPU's ASIDs (a model has BTM only if
+            // its node asks for it, and then gets them replayed).
+            broadcast_tlb: true,
             ..smmu::Config::DEFAULT
         };
         let hw = HwDevice::probe(regs, KernelDelay, cfg).map_err(|e| {
@@ -539,7 +554,7 @@ impl platform::Driver for SmmuV3 {
         };
         // Allocated before the reset: from the reset on, a failure must
         // disable the SMMU before its tables and queues are freed.
-        let asids = domain::AsidMap::new(features.asid_bits())?;
+        let asids = domain::AsidMap::new(features.asid_bits(), shares_cpu_asids(&hw))?;
         let cr0 = hw
             .reset(&mut cmdq, &mut evtq, priq.as_mut(), &strtab)
             .map_err(|e| {

@@ -121,7 +121,7 @@ impl Drop for PciPasid {
 }
 
 /// Property presence on a device.
-trait PropertyPresent {
+pub(crate) trait PropertyPresent {
     fn property_present(&self, name: &CStr) -> bool;
 }
 
@@ -134,13 +134,20 @@ impl PropertyPresent for Device {
 
 /// Allocator of the SMMU's ASIDs (1 up to the ASID width; 0 is never
 /// handed out, so a zero ASID in a CD is always a bug).
+///
+/// When SVA domains share CPU ASIDs ([`AsidMap::claim`]), private ASIDs are
+/// handed out from the top down: the CPUs allocate theirs upwards, so the
+/// two meet (and an SVA domain falls back to a private ASID) only once
+/// both are crowded.
 pub(crate) struct AsidMap {
     bits: KVec<u64>,
+    /// Allocation cursor, counted in the direction of allocation.
     next: usize,
+    top_down: bool,
 }
 
 impl AsidMap {
-    pub(crate) fn new(asid_bits: u32) -> Result<Self> {
+    pub(crate) fn new(asid_bits: u32, top_down: bool) -> Result<Self> {
         let words = (1usize << asid_bits.min(16)) / 64;
         let mut bits = KVec::with_capacity(words, GFP_KERNEL)?;
         for _ in 0..words {
@@ -149,17 +156,22 @@ impl AsidMap {
         if let Some(w) = bits.first_mut() {
             *w = 1; // ASID 0 reserved
         }
-        Ok(Self { bits, next: 1 })
+        Ok(Self {
+            bits,
+            next: 0,
+            top_down,
+        })
     }
 
     pub(crate) fn alloc(&mut self) -> Option<u16> {
         let n = self.bits.len() * 64;
         for i in 0..n {
-            let a = (self.next + i) % n;
+            let k = (self.next + i) % n;
+            let a = if self.top_down { n - 1 - k } else { k };
             let (w, b) = (a / 64, a % 64);
             if self.bits[w] & (1 << b) == 0 {
                 self.bits[w] |= 1 << b;
-                self.next = a + 1;
+                self.next = k + 1;
                 return u16::try_from(a).ok();
             }
         }

@@ -21,6 +21,17 @@
 //! PRI queue or global error line fired, queues the driver's interrupt work
 //! (what an IRQ thread would do for a real SMMU).
 //!
+//! # Broadcast TLB maintenance
+//!
+//! An SMMU with BTM snoops the TLBIs CPUs broadcast. A model configured
+//! with BTM gets them from [`DvmSnoop`]: an mmu_notifier on each address
+//! space a test device is bound to, which replays every invalidation the
+//! kernel reports for it (arm64 reports them once its TLBIs completed) as
+//! the operations a CPU broadcasts ([`model::CpuTlbis`]), tagged with the
+//! mm's current CPU ASID. It stands for the interconnect, not for the
+//! driver: the driver under test sends no TLBI for a shared ASID and must
+//! rely on these.
+//!
 //! # Why translations cannot outlive their invalidation
 //!
 //! Every model operation runs under one spinlock ([`ModelSmmu::inner`],
@@ -52,13 +63,14 @@ use kernel::{
 pub(crate) type KModel = model::Smmu<32, 32, 16, 16, 16>;
 
 /// The SMMU the model implements: 20-bit SubstreamIDs with 2-level CD
-/// tables, PRI, ATS, stall (at most 8 outstanding), RIL and HTTU; no
-/// broadcast TLB maintenance (the CPU's TLBIs cannot reach software) and no
-/// MSIs (interrupts are delivered by [`ModelSmmu`] itself).
-pub(crate) fn kernel_model_config() -> ModelConfig {
+/// tables, PRI, ATS, stall (at most 8 outstanding), RIL and HTTU, and
+/// broadcast TLB maintenance with `btm` (the CPUs' invalidations reach it
+/// through [`DvmSnoop`]); no MSIs (interrupts are delivered by
+/// [`ModelSmmu`] itself).
+pub(crate) fn kernel_model_config(btm: bool) -> ModelConfig {
     ModelConfig {
         sidsize: 8,
-        btm: false,
+        btm,
         msi: false,
         hyp: false,
         httu: Httu::AccessDirty,
@@ -218,11 +230,14 @@ pub(crate) struct ModelSmmu {
     progress: CondVar,
     #[pin]
     wait_lock: Mutex<()>,
+    /// Configured with broadcast TLB maintenance.
+    btm: bool,
 }
 
 impl ModelSmmu {
     /// A model in its reset state.
     pub(crate) fn new(cfg: ModelConfig) -> Result<Arc<Self>> {
+        let btm = cfg.btm;
         let mut slot = KBox::<KModel>::new_uninit(GFP_KERNEL)?;
         KModel::new_in(&mut slot, cfg);
         // SAFETY: `new_in` initialised the model.
@@ -238,6 +253,7 @@ impl ModelSmmu {
                 irq <- new_spinlock!(None, "arm_smmu_v3_rs:model_irq"),
                 progress <- new_condvar!("arm_smmu_v3_rs:model_progress"),
                 wait_lock <- new_mutex!((), "arm_smmu_v3_rs:model_wait"),
+                btm,
             }),
             GFP_KERNEL,
         )
@@ -283,6 +299,12 @@ impl ModelSmmu {
         r
     }
 
+    /// Whether the model takes part in the CPUs' broadcast TLB maintenance
+    /// (`IDR0.BTM`; the driver may still opt out with `CR2.PTM`).
+    pub(crate) fn btm(&self) -> bool {
+        self.btm
+    }
+
     #[cfg(CONFIG_ARM_SMMU_V3_RUST_SVA_TEST)]
     /// The model's counters.
     pub(crate) fn stats(&self) -> (model::Stats, model::Occupancy) {
@@ -318,6 +340,103 @@ impl ModelSmmu {
         )
     }
 }
+
+/// The interconnect's broadcast TLB maintenance for one address space, as
+/// a model with BTM snoops it (see the module documentation).
+///
+/// # Invariants
+///
+/// `mn` is registered on `mm` from [`DvmSnoop::register`] until the snoop
+/// is dropped; the registration holds `mm` (`mmgrab`).
+#[cfg(CONFIG_ARM_SMMU_V3_RUST_SVA_TEST)]
+pub(crate) struct DvmSnoop(KBox<SnoopInner>);
+
+#[cfg(CONFIG_ARM_SMMU_V3_RUST_SVA_TEST)]
+struct SnoopInner {
+    mn: kernel::types::Opaque<bindings::mmu_notifier>,
+    model: Arc<ModelSmmu>,
+    mm: *mut bindings::mm_struct,
+}
+
+// SAFETY: `mm` is only passed to the mmu_notifier API, which is thread-safe.
+#[cfg(CONFIG_ARM_SMMU_V3_RUST_SVA_TEST)]
+unsafe impl Send for DvmSnoop {}
+// SAFETY: as above; `&DvmSnoop` exposes nothing.
+#[cfg(CONFIG_ARM_SMMU_V3_RUST_SVA_TEST)]
+unsafe impl Sync for DvmSnoop {}
+
+#[cfg(CONFIG_ARM_SMMU_V3_RUST_SVA_TEST)]
+impl DvmSnoop {
+    /// Starts replaying the CPUs' TLB invalidations of `mm` to `model`.
+    ///
+    /// Register it *after* the driver's notifier for `mm` (an SVA bind):
+    /// the notifier core calls the newest first, so the model's TLB is
+    /// invalidated before the driver invalidates ATCs, as with hardware,
+    /// where the TLBIs complete before the kernel tells the driver.
+    pub(crate) fn register(model: Arc<ModelSmmu>, mm: &kernel::iommu::sva::Mm) -> Result<Self> {
+        let inner = KBox::new(
+            SnoopInner {
+                // SAFETY: an all-zero notifier is unregistered; `ops` is set below.
+                mn: kernel::types::Opaque::new(unsafe { core::mem::zeroed() }),
+                model,
+                mm: mm.as_raw(),
+            },
+            GFP_KERNEL,
+        )?;
+        // SAFETY: not registered yet; nothing else accesses it.
+        unsafe { (*inner.mn.get()).ops = &SNOOP_OPS };
+        // SAFETY: `mn` lives in the box until `drop` unregisters it; `mm` has a user reference.
+        let r = unsafe { bindings::mmu_notifier_register(inner.mn.get(), inner.mm) };
+        if r != 0 {
+            return Err(Error::from_errno(r));
+        }
+        Ok(Self(inner))
+    }
+}
+
+#[cfg(CONFIG_ARM_SMMU_V3_RUST_SVA_TEST)]
+impl Drop for DvmSnoop {
+    fn drop(&mut self) {
+        // SAFETY: registered on `mm` (type invariant); waits for running callbacks and drops the mm.
+        unsafe { bindings::mmu_notifier_unregister(self.0.mn.get(), self.0.mm) };
+    }
+}
+
+/// Replays a CPU TLB invalidation of the mm as broadcast TLBIs.
+///
+/// # Safety
+///
+/// Called by the mmu_notifier core for a registered [`DvmSnoop`].
+#[cfg(CONFIG_ARM_SMMU_V3_RUST_SVA_TEST)]
+unsafe extern "C" fn snoop_invalidate(
+    mn: *mut bindings::mmu_notifier,
+    mm: *mut bindings::mm_struct,
+    start: kernel::ffi::c_ulong,
+    end: kernel::ffi::c_ulong,
+) {
+    let off = core::mem::offset_of!(SnoopInner, mn);
+    // SAFETY: `mn` is the `mn` field of a live `SnoopInner` (registered only by `DvmSnoop`).
+    let inner = unsafe { &*((mn as *mut u8).sub(off) as *const SnoopInner) };
+    // SAFETY: the notifier core passes the live mm being invalidated.
+    let asid = unsafe { bindings::sva_rs_mm_asid(mm) };
+    let page = bindings::PAGE_SIZE as u64;
+    // As arm64's MAX_DVM_OPS: above a table's worth of pages, the CPU
+    // invalidates the whole ASID.
+    let ops = model::CpuTlbis::new(asid, start as u64, end as u64, page, page / 8);
+    inner.model.with(|m| {
+        for op in ops {
+            m.broadcast_tlbi(op);
+        }
+    });
+}
+
+#[cfg(CONFIG_ARM_SMMU_V3_RUST_SVA_TEST)]
+static SNOOP_OPS: bindings::mmu_notifier_ops = {
+    // SAFETY: all-zero is "no callback" for every field.
+    let mut ops: bindings::mmu_notifier_ops = unsafe { core::mem::zeroed() };
+    ops.arch_invalidate_secondary_tlbs = Some(snoop_invalidate);
+    ops
+};
 
 #[cfg(CONFIG_ARM_SMMU_V3_RUST_SVA_TEST)]
 /// The data side of a [`ModelSmmu::dma`] step.

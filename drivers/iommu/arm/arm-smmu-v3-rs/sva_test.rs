@@ -16,9 +16,10 @@
 
 use crate::{
     device::lookup,
+    domain::PropertyPresent,
     hw::event::id as evt,
     model::{DmaEngine, DmaError, DmaStatus, TermCause},
-    model_backend::{DmaData, ModelSmmu},
+    model_backend::{DmaData, DvmSnoop, ModelSmmu},
 };
 use core::sync::atomic::{AtomicBool, Ordering};
 use kernel::ffi::{c_int, c_long, c_uint, c_ulong};
@@ -42,6 +43,7 @@ const FAULT_STALL: u32 = 2;
 const FEAT_IOPF: u32 = 1 << 0;
 const FEAT_SVA: u32 = 1 << 1;
 const CAP_ATS: u32 = 1 << 8;
+const CAP_BTM: u32 = 1 << 9;
 const OP_FILL: u32 = 1;
 const OP_CHECK: u32 = 2;
 const OP_COPY: u32 = 3;
@@ -101,6 +103,7 @@ struct StatsOut {
     atc_entries: u64,
     atc_inv_commands: u64,
     ats_requests: u64,
+    broadcast_tlbis: u64,
 }
 
 /// `_IOC(dir, 0xb6, nr, size)` as in `<asm-generic/ioctl.h>`.
@@ -131,7 +134,7 @@ unsafe trait Pod: Copy + Default {}
 // The uapi layouts, without padding.
 const _: () = assert!(core::mem::size_of::<Info>() == 24);
 const _: () = assert!(core::mem::size_of::<DmaJob>() == 72);
-const _: () = assert!(core::mem::size_of::<StatsOut>() == 80);
+const _: () = assert!(core::mem::size_of::<StatsOut>() == 88);
 
 // SAFETY: `repr(C)` integers only.
 unsafe impl Pod for Info {}
@@ -236,6 +239,9 @@ impl TestDev {
 /// Per open file.
 struct FileInner {
     bond: Option<Bond>,
+    /// With a BTM model: the CPUs' TLB invalidations of the bond's mm,
+    /// replayed to the model. Dropped after the bond.
+    snoop: Option<DvmSnoop>,
     held: KVec<u32>,
     /// DMA jobs running through this file.
     jobs: u32,
@@ -259,6 +265,7 @@ impl Drop for FileState {
                 .bonds
                 .fetch_sub(1, core::sync::atomic::Ordering::Relaxed);
         }
+        drop(inner.snoop.take());
         for &p in inner.held.iter() {
             // SAFETY: allocated by `iommu_alloc_global_pasid` for this file.
             unsafe { bindings::iommu_free_global_pasid(p) };
@@ -465,7 +472,9 @@ impl FileState {
                 info.sid = dev.sid;
                 info.pasid_bits = dev.pasid_bits;
                 info.fault_mode = dev.fault_mode;
-                info.features = dev.state.lock().features | if dev.ats { CAP_ATS } else { 0 };
+                info.features = dev.state.lock().features
+                    | if dev.ats { CAP_ATS } else { 0 }
+                    | if dev.model.btm() { CAP_BTM } else { 0 };
                 info.bonds = dev.bonds.load(core::sync::atomic::Ordering::Relaxed);
                 write_user(arg, &info)?;
                 Ok(0)
@@ -479,9 +488,17 @@ impl FileState {
                 }
                 let mm = Mm::current().ok_or(ESRCH)?;
                 let bond = Bond::bind(&dev.dev, &mm)?;
+                // After the bind, so the snoop runs before the driver's
+                // notifier (see `DvmSnoop::register`).
+                let snoop = if dev.model.btm() {
+                    Some(DvmSnoop::register(dev.model.clone(), &mm)?)
+                } else {
+                    None
+                };
                 let pasid = bond.pasid();
                 write_user(arg, &pasid)?;
                 inner.bond = Some(bond);
+                inner.snoop = snoop;
                 dev.bonds
                     .fetch_add(1, core::sync::atomic::Ordering::Relaxed);
                 Ok(0)
@@ -498,8 +515,10 @@ impl FileState {
                     self.idle.wait(&mut inner);
                 }
                 self.abort.store(false, Ordering::Release);
+                let snoop = inner.snoop.take();
                 drop(inner);
                 drop(bond);
+                drop(snoop);
                 dev.bonds
                     .fetch_sub(1, core::sync::atomic::Ordering::Relaxed);
                 Ok(0)
@@ -585,6 +604,7 @@ impl FileState {
                 out.atc_entries = occ.atc as u64;
                 out.atc_inv_commands = s.atc_inv_commands;
                 out.ats_requests = s.ats_requests;
+                out.broadcast_tlbis = s.broadcast_tlbis;
                 out.tlbi_commands = s.tlbi_commands;
                 out.page_requests = s.pri_written;
                 out.stalls = s.stalls;
@@ -615,6 +635,7 @@ unsafe extern "C" fn fop_open(_inode: *mut bindings::inode, file: *mut bindings:
             new_mutex!(
                 FileInner {
                     bond: None,
+                    snoop: None,
                     held: KVec::new(),
                     jobs: 0,
                 },
@@ -704,11 +725,6 @@ fn read_u32_prop(dev: &Device, name: &CStr) -> Option<u32> {
     (r == 0).then_some(v)
 }
 
-fn has_prop(dev: &Device, name: &CStr) -> bool {
-    // SAFETY: `dev` is live, `name` NUL-terminated.
-    unsafe { bindings::device_property_present(DeviceIommu::raw(dev), name.as_char_ptr()) }
-}
-
 impl platform::Driver for SvaTestDev {
     type IdInfo = ();
     const NAME: &'static CStr = c_str!("smmu-sva-test");
@@ -723,7 +739,7 @@ impl platform::Driver for SvaTestDev {
         let sid = *DeviceIommu::ids(&dev)
             .and_then(|i| i.first())
             .ok_or(ENODEV)?;
-        let fault_mode = if has_prop(&dev, c_str!("dma-can-stall")) {
+        let fault_mode = if dev.property_present(c_str!("dma-can-stall")) {
             FAULT_STALL
         } else {
             FAULT_PRI
@@ -732,7 +748,7 @@ impl platform::Driver for SvaTestDev {
             .unwrap_or(0)
             .min(u32::from(smmu.features.ssidsize));
         let index = read_u32_prop(&dev, c_str!("iommu-sva-rs,index")).unwrap_or(0);
-        let ats = has_prop(&dev, c_str!("iommu-sva-rs,ats")) && smmu.features.ats;
+        let ats = dev.property_present(c_str!("iommu-sva-rs,ats")) && smmu.features.ats;
         let name = CString::try_from_fmt(format_args!("smmu-sva-test.{index}"))?;
         let td = Arc::pin_init(
             pin_init!(TestDev {

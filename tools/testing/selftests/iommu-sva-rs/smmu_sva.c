@@ -13,8 +13,16 @@
  *   device 3: StreamID 0x13, 20-bit PASIDs, PRI, translates through ATS:
  *             asks the SMMU for translations and caches them in its own
  *             ATC, which only CMD_ATC_INV empties
+ *   device 4: StreamID 0x14 on a second model SMMU with broadcast TLB
+ *             maintenance (BTM), 20-bit PASIDs, PRI
+ *   device 5: StreamID 0x15 on the BTM model, PRI and ATS
  *
- * Every functional test runs on devices 0, 1 and 3 (fixture variants).
+ * Every functional test runs on devices 0, 1, 3, 4 and 5 (fixture
+ * variants). Behind the BTM model the driver shares the process's CPU
+ * ASID: the CPUs' own TLB invalidations (replayed to the model as the
+ * interconnect would deliver them) must keep its TLB coherent, and the
+ * driver must send no TLB invalidation command of its own on munmap,
+ * mprotect...; behind the other model it must send them.
  * The tests check data (by the CPU and by the device), job results and the
  * model's counters, not just return codes: a missing TLB or ATC
  * invalidation shows up as a device access through a stale translation.
@@ -56,11 +64,13 @@
 
 #define DRIVER_DIR	"/sys/bus/platform/drivers/smmu-sva-test"
 #define DEV_FMT		"/dev/smmu-sva-test.%d"
-#define NR_DEVS		4
+#define NR_DEVS		6
 #define DEV_PRI		0
 #define DEV_STALL	1
 #define DEV_NARROW	2
 #define DEV_ATS		3
+#define DEV_BTM		4
+#define DEV_BTM_ATS	5
 
 /* Argument that makes the binary run exec_child() (exec while bound). */
 #define EXEC_CHILD_ARG	"--smmu-sva-exec-child"
@@ -81,12 +91,14 @@
 
 static const struct {
 	__u32 sid, pasid_bits, fault_mode;
-	bool ats;
+	bool ats, btm;
 } expect_dev[NR_DEVS] = {
-	[DEV_PRI] = { 0x10, 20, SMMU_SVA_TEST_FAULT_PRI, false },
-	[DEV_STALL] = { 0x11, 20, SMMU_SVA_TEST_FAULT_STALL, false },
-	[DEV_NARROW] = { 0x12, 8, SMMU_SVA_TEST_FAULT_PRI, false },
-	[DEV_ATS] = { 0x13, 20, SMMU_SVA_TEST_FAULT_PRI, true },
+	[DEV_PRI] = { 0x10, 20, SMMU_SVA_TEST_FAULT_PRI, false, false },
+	[DEV_STALL] = { 0x11, 20, SMMU_SVA_TEST_FAULT_STALL, false, false },
+	[DEV_NARROW] = { 0x12, 8, SMMU_SVA_TEST_FAULT_PRI, false, false },
+	[DEV_ATS] = { 0x13, 20, SMMU_SVA_TEST_FAULT_PRI, true, false },
+	[DEV_BTM] = { 0x14, 20, SMMU_SVA_TEST_FAULT_PRI, false, true },
+	[DEV_BTM_ATS] = { 0x15, 20, SMMU_SVA_TEST_FAULT_PRI, true, true },
 };
 
 static long page_size;
@@ -319,15 +331,20 @@ static int dev_stats(int fd, struct smmu_sva_test_stats *st)
 	return xioctl(fd, SMMU_SVA_TEST_IOC_STATS, st);
 }
 
-/* The IOMMU features INFO reports, without the ATS capability */
+/* The IOMMU features INFO reports, without the capabilities */
 static __u32 info_feats(const struct smmu_sva_test_info *info)
 {
-	return info->features & ~SMMU_SVA_TEST_CAP_ATS;
+	return info->features & ~(SMMU_SVA_TEST_CAP_ATS | SMMU_SVA_TEST_CAP_BTM);
 }
 
 static bool info_ats(const struct smmu_sva_test_info *info)
 {
 	return info->features & SMMU_SVA_TEST_CAP_ATS;
+}
+
+static bool info_btm(const struct smmu_sva_test_info *info)
+{
+	return info->features & SMMU_SVA_TEST_CAP_BTM;
 }
 
 /* Bonds held through device @dev (all files), -errno on error */
@@ -513,6 +530,38 @@ static bool atc_expect(struct __test_metadata *_metadata, const char *what, bool
 #define ATC_EXPECT(what, expect, st0, st1) \
 	atc_expect(_metadata, what, variant->ats, expect, st0, st1)
 
+/*
+ * Checks who invalidated the model's TLB from @st0 to @st1, around a CPU
+ * invalidation (@what) of a range the device used: behind the BTM model,
+ * the CPUs' broadcast TLBIs and no TLBI command of the driver (it shares
+ * the CPU's ASID); behind the other model, the driver's TLBI commands (a
+ * private ASID), and no broadcast can apply.
+ */
+static bool tlbi_expect(struct __test_metadata *_metadata, const char *what, bool btm,
+			const struct smmu_sva_test_stats *st0,
+			const struct smmu_sva_test_stats *st1)
+{
+	__u64 cmds = st1->tlbi_commands - st0->tlbi_commands;
+	__u64 bcast = st1->broadcast_tlbis - st0->broadcast_tlbis;
+	const char *bad = NULL;
+
+	if (btm && cmds)
+		bad = "TLBI commands for a shared CPU ASID";
+	else if (btm && !bcast)
+		bad = "no broadcast TLBI reached the BTM model";
+	else if (!btm && bcast)
+		bad = "broadcast TLBIs applied by an SMMU without BTM";
+	else if (!btm && !cmds)
+		bad = "no TLBI command for a private ASID";
+	if (!bad)
+		return true;
+	TH_LOG("%s: %s: TLBI commands +%llu, broadcast TLBIs +%llu", what, bad,
+	       (unsigned long long)cmds, (unsigned long long)bcast);
+	return false;
+}
+
+#define TLBI_EXPECT(what, st0, st1) tlbi_expect(_metadata, what, variant->btm, st0, st1)
+
 /* ---- capabilities ---- */
 
 static bool cap_sys_admin(void)
@@ -612,6 +661,7 @@ FIXTURE_VARIANT(sva)
 	int other;		/* another 20-bit device */
 	__u32 fault_mode;
 	bool ats;		/* the device translates through ATS */
+	bool btm;		/* behind the model with BTM */
 };
 
 FIXTURE_VARIANT_ADD(sva, pri)
@@ -634,6 +684,25 @@ FIXTURE_VARIANT_ADD(sva, ats)
 	.other = DEV_STALL,
 	.fault_mode = SMMU_SVA_TEST_FAULT_PRI,
 	.ats = true,
+};
+
+/* other: the same mm behind both models, one ASID shared and one private */
+FIXTURE_VARIANT_ADD(sva, btm)
+{
+	.dev = DEV_BTM,
+	.other = DEV_STALL,
+	.fault_mode = SMMU_SVA_TEST_FAULT_PRI,
+	.btm = true,
+};
+
+/* other: two devices of the BTM model in one domain */
+FIXTURE_VARIANT_ADD(sva, btm_ats)
+{
+	.dev = DEV_BTM_ATS,
+	.other = DEV_BTM,
+	.fault_mode = SMMU_SVA_TEST_FAULT_PRI,
+	.ats = true,
+	.btm = true,
 };
 
 FIXTURE_SETUP(sva)
@@ -660,6 +729,9 @@ FIXTURE_SETUP(sva)
 	ASSERT_EQ(variant->ats, info_ats(&self->info))
 		TH_LOG("device %d: SMMU_SVA_TEST_CAP_ATS %s (features %#x)", variant->dev,
 		       info_ats(&self->info) ? "set" : "clear", self->info.features);
+	ASSERT_EQ(variant->btm, info_btm(&self->info))
+		TH_LOG("device %d: SMMU_SVA_TEST_CAP_BTM %s (features %#x)", variant->dev,
+		       info_btm(&self->info) ? "set" : "clear", self->info.features);
 	ret = dev_enable(self->fd);
 	ASSERT_EQ(0, ret) TH_LOG("ENABLE (IOPF, SVA) on device %d: %s", variant->dev, errname(ret));
 }
@@ -690,6 +762,9 @@ TEST_F(sva, info)
 		EXPECT_EQ(expect_dev[i].ats, info_ats(&info))
 			TH_LOG("device %d: SMMU_SVA_TEST_CAP_ATS %s", i,
 			       info_ats(&info) ? "set" : "clear");
+		EXPECT_EQ(expect_dev[i].btm, info_btm(&info))
+			TH_LOG("device %d: SMMU_SVA_TEST_CAP_BTM %s", i,
+			       info_btm(&info) ? "set" : "clear");
 		EXPECT_EQ(0, info_feats(&info) & ~(SMMU_SVA_TEST_FEAT_IOPF | SMMU_SVA_TEST_FEAT_SVA))
 			TH_LOG("device %d: unknown feature bits %#x", i, info.features);
 		EXPECT_EQ(0, info.bonds) TH_LOG("device %d has bonds left over", i);
@@ -1140,6 +1215,7 @@ TEST_F(sva, munmap_remap)
 	       (unsigned long long)(st2.atc_inv_commands - st1.atc_inv_commands),
 	       (unsigned long long)st1.atc_entries, (unsigned long long)st2.atc_entries);
 	EXPECT_TRUE(ATC_EXPECT("munmap", ATC_INVALIDATED, &st1, &st2));
+	EXPECT_TRUE(TLBI_EXPECT("munmap", &st1, &st2));
 
 	d = job(SMMU_SVA_TEST_DMA_CHECK, buf, len, PAT_B);
 	EXPECT_TRUE(DMA_OK("CHECK of the new pages (stale TLB or ATC: old pages)", self->fd, &d));
@@ -1187,6 +1263,7 @@ TEST_F(sva, mremap_away)
 	pat_fill(buf, len, PAT_B);
 	ASSERT_EQ(0, dev_stats(self->fd, &st2));
 	EXPECT_TRUE(ATC_EXPECT("mremap", ATC_INVALIDATED, &st1, &st2));
+	EXPECT_TRUE(TLBI_EXPECT("mremap", &st1, &st2));
 
 	d = job(SMMU_SVA_TEST_DMA_CHECK, buf, len, PAT_B);
 	EXPECT_TRUE(DMA_OK("CHECK of the new pages (stale TLB or ATC: moved pages)", self->fd,
@@ -1227,6 +1304,7 @@ TEST_F(sva, mprotect_revokes_write)
 	ASSERT_EQ(0, mprotect(buf, len, PROT_READ));
 	ASSERT_EQ(0, dev_stats(self->fd, &st2));
 	EXPECT_TRUE(ATC_EXPECT("mprotect(PROT_READ)", ATC_INVALIDATED, &st1, &st2));
+	EXPECT_TRUE(TLBI_EXPECT("mprotect(PROT_READ)", &st1, &st2));
 	d = job(SMMU_SVA_TEST_DMA_FILL, buf, len, PAT_C);
 	EXPECT_TRUE(dma_expect(_metadata, "FILL after mprotect(PROT_READ)", self->fd, &d, 0,
 			       -EFAULT, 0));
@@ -1262,6 +1340,7 @@ TEST_F(sva, madvise_dontneed)
 	ASSERT_EQ(0, madvise(buf, len, MADV_DONTNEED));
 	ASSERT_EQ(0, dev_stats(self->fd, &st2));
 	EXPECT_TRUE(ATC_EXPECT("MADV_DONTNEED", ATC_INVALIDATED, &st1, &st2));
+	EXPECT_TRUE(TLBI_EXPECT("MADV_DONTNEED", &st1, &st2));
 	d = job(SMMU_SVA_TEST_DMA_CHECK, buf, len, PAT_A);
 	EXPECT_TRUE(dma_expect(_metadata,
 			       "CHECK after MADV_DONTNEED (stale TLB or ATC: freed pages)",

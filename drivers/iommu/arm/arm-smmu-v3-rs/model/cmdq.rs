@@ -271,6 +271,12 @@ impl TlbEntry {
     }
 }
 
+/// Whether the raw command `words` is a TLB invalidation that the model
+/// executed (opcodes `0x10..=0x30`, `CMD_TLBI_*`).
+fn cmd_is_tlbi(words: [u64; 2]) -> bool {
+    matches!(words[0] & 0xff, 0x10..=0x30)
+}
+
 #[cfg(test)]
 mod tests {
     use crate::model::{DefaultSmmu, ModelConfig};
@@ -286,10 +292,4 @@ mod tests {
         assert_eq!(narrow.mask_asid(0xabcd), 0xcd);
         assert_eq!(narrow.mask_asid(0xff), 0xff);
     }
-}
-
-/// Whether the raw command `words` is a TLB invalidation that the model
-/// executed (opcodes `0x10..=0x30`, `CMD_TLBI_*`).
-fn cmd_is_tlbi(words: [u64; 2]) -> bool {
-    matches!(words[0] & 0xff, 0x10..=0x30)
 }

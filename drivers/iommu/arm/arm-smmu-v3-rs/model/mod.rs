@@ -72,6 +72,7 @@ mod cache;
 mod cmdq;
 mod config;
 mod dma;
+mod dvm;
 mod pri;
 mod regs;
 mod xlate;
@@ -79,6 +80,7 @@ mod xlate;
 pub use ats::{AtcEntry, AtsError, AtsRequest};
 pub use config::ModelConfig;
 pub use dma::{DmaEngine, DmaError, DmaStatus, Wait};
+pub use dvm::CpuTlbis;
 pub use pri::{PageRequest, PriError, PriState};
 pub use xlate::{BroadcastTlbi, StallState, TermCause, Termination, Translated};
 
@@ -246,6 +248,8 @@ pub struct Stats {
     pub tlbi_commands: u64,
     /// ATC invalidation commands (`CMD_ATC_INV`) executed.
     pub atc_inv_commands: u64,
+    /// Broadcast TLB invalidations applied (BTM enabled).
+    pub broadcast_tlbis: u64,
     /// ATS Translation Requests answered (successfully or not).
     pub ats_requests: u64,
     /// Configuration cache hits (STE, CD or L1CD).

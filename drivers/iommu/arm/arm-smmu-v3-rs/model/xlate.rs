@@ -807,6 +807,7 @@ impl<
         if !self.cfg.btm || self.regs.cr2().ptm() {
             return false;
         }
+        bump(&mut self.stats.broadcast_tlbis);
         let regime = |el2: bool| if el2 { Regime::El2 } else { Regime::El1 };
         match op {
             BroadcastTlbi::All { el2 } => {

@@ -11,7 +11,7 @@ use smmuv3::hw::cmd::{Command, Granule as TlbiGranule, TlbiRange, TlbiVa};
 use smmuv3::hw::event::id;
 use smmuv3::hw::regs::offsets as off;
 use smmuv3::hw::ste::Ste;
-use smmuv3::model::{BroadcastTlbi, ModelConfig, Outcome, TermCause};
+use smmuv3::model::{BroadcastTlbi, CpuTlbis, ModelConfig, Outcome, TermCause};
 use smmuv3::testmem::SparseMem;
 
 /// A rig with stream `SID` translating through `pt` with ASID `ASID`.
@@ -370,11 +370,13 @@ fn broadcast_tlbi_with_btm() {
         va: 0x1000
     }));
     assert_eq!(pa_of(r.read(1, None, 0x1000)), DATA + 0x9000);
-    // CR2.PTM opts out.
+    assert_eq!(r.smmu.stats().broadcast_tlbis, 1);
+    // CR2.PTM opts out, and the ignored broadcast is not counted.
     r.smmu.write32(&mem, off::CR0, 0);
     r.smmu.write32(&mem, off::CR2, 0b110);
     r.smmu.write32(&mem, off::CR0, 0xf);
     assert!(!r.smmu.broadcast_tlbi(BroadcastTlbi::All { el2: false }));
+    assert_eq!(r.smmu.stats().broadcast_tlbis, 1);
     // ASET = 1 contexts are not affected by broadcasts.
     let mem = SparseMem::new();
     let mut r = rig(&mem, ModelConfig::full());
@@ -389,6 +391,75 @@ fn broadcast_tlbi_with_btm() {
         asid: ASID,
     });
     assert_eq!(pa_of(r.read(1, None, 0x1000)), DATA);
+}
+
+fn va(asid: u16, va: u64) -> BroadcastTlbi {
+    BroadcastTlbi::Va {
+        el2: false,
+        asid,
+        va,
+    }
+}
+
+#[test]
+fn cpu_tlbis_of_a_range() {
+    let ops: Vec<_> = CpuTlbis::new(5, 0x1800, 0x3001, 0x1000, 512).collect();
+    assert_eq!(ops, [va(5, 0x1000), va(5, 0x2000), va(5, 0x3000)]);
+    // Exactly `max_ops` pages still go page by page; one more does not.
+    assert_eq!(CpuTlbis::new(5, 0, 0x4000, 0x1000, 4).count(), 4);
+    let whole = [BroadcastTlbi::Asid {
+        el2: false,
+        asid: 5,
+    }];
+    let all = |s, e, page, max| CpuTlbis::new(5, s, e, page, max).collect::<Vec<_>>();
+    assert_eq!(all(0, 0x5000, 0x1000, 4), whole);
+    // The whole mm, empty and inverted ranges, and bad page sizes.
+    assert_eq!(all(0, u64::MAX, 0x1000, 512), whole);
+    assert_eq!(all(0x2000, 0x2000, 0x1000, 512), whole);
+    assert_eq!(all(0x3000, 0x2000, 0x1000, 512), whole);
+    assert_eq!(all(0, 0x3000, 0x1800, 512), whole);
+    assert_eq!(all(0, 0x3000, 0, 512), whole);
+    // The last page of the address space ends the walk.
+    let top: u64 = !0xfff;
+    assert_eq!(all(top, u64::MAX, 0x1000, 512), [va(5, top)]);
+}
+
+#[test]
+fn cpu_tlbis_invalidate_exactly_their_range() {
+    let mem = SparseMem::new();
+    let mut r = rig(&mem, ModelConfig::full());
+    let mut pt = tables(&mem, PT_POOL);
+    r.attach_cd_table(SID, 0, false, SteOpts::default());
+    let mut cd = cd_for(ASID, &pt, false);
+    cd.set_aset(false);
+    r.set_cd(SID, 0, &cd);
+    let page = |i: u64| 0x100_0000 + i * 0x1000;
+    for i in 0..4 {
+        pt.map_page(page(i), DATA + i * 0x1000, RW);
+        assert_eq!(pa_of(r.read(SID, None, page(i))), DATA + i * 0x1000);
+        pt.map_page(page(i), DATA + 0x10_0000 + i * 0x1000, RW);
+    }
+    // Pages 1 and 2, from an unaligned start.
+    for op in CpuTlbis::new(ASID, page(1) + 0x10, page(3), 0x1000, 512) {
+        assert!(r.smmu.broadcast_tlbi(op));
+    }
+    assert_eq!(r.smmu.stats().broadcast_tlbis, 2);
+    let now: Vec<_> = (0..4).map(|i| pa_of(r.read(SID, None, page(i)))).collect();
+    assert_eq!(
+        now,
+        [DATA, DATA + 0x10_1000, DATA + 0x10_2000, DATA + 0x3000],
+        "only the range is invalidated"
+    );
+    // Another ASID's range does nothing; the whole ASID does the rest.
+    for op in CpuTlbis::new(ASID + 1, 0, u64::MAX, 0x1000, 512) {
+        r.smmu.broadcast_tlbi(op);
+    }
+    assert_eq!(pa_of(r.read(SID, None, page(0))), DATA);
+    for op in CpuTlbis::new(ASID, 0, u64::MAX, 0x1000, 512) {
+        r.smmu.broadcast_tlbi(op);
+    }
+    assert_eq!(pa_of(r.read(SID, None, page(0))), DATA + 0x10_0000);
+    assert_eq!(pa_of(r.read(SID, None, page(3))), DATA + 0x10_3000);
 }
 
 #[test]
