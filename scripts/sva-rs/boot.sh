@@ -20,6 +20,9 @@
 #   00:02.0  NVMe        (/dev/nvme0n1, 160 MiB)  StreamID 0x10
 #   00:03.0  edu         (DMA engine, 40-bit)     StreamID 0x18
 #   00:04.0  virtio-rng  (spare, for dma_map_benchmark)  StreamID 0x20
+#   00:05.0  PCIe root port                           StreamID 0x28
+#   01:00.0  virtio-balloon with an ATS capability (no driver uses it)
+#            behind the SMMUv3 model below, StreamID 0x40 there
 #
 # A second IOMMU, the Rust driver's software SMMUv3 model, with test DMA
 # devices behind it (/dev/smmu-sva-test.N, include/uapi/linux/smmu-sva-test.h),
@@ -94,7 +97,9 @@ qemu=(qemu-system-aarch64
 	-drive "file=$ndisk,if=none,id=nv0,format=raw"
 	-device nvme,serial=svarsnvme0,drive=nv0,addr=02.0
 	-device edu,dma_mask=0xffffffffff,addr=03.0
-	-device "virtio-rng-pci,addr=04.0,$virtio_opts")
+	-device "virtio-rng-pci,addr=04.0,$virtio_opts"
+	-device pcie-root-port,id=rp0,bus=pcie.0,chassis=1,addr=05.0
+	-device "virtio-balloon-pci,bus=rp0,ats=on,$virtio_opts")
 if [[ ${SVA_RS_MODEL_DT:-1} != 0 ]]; then
 	dtb=$(bash "$TOP/scripts/sva-rs/model-dtb.sh" "$disk_dir" "${qemu[@]}")
 	qemu+=(-dtb "$dtb")

@@ -90,6 +90,21 @@ ph=$(printf '0x%x' "$ph")
 
 ph_btm=$(printf '0x%x' $((ph + 1)))
 
+# The PCI function at RID ATS_RID (boot.sh puts an endpoint with an ATS
+# capability there, behind a root port) translates through the model, as
+# StreamID ATS_SID: the path that enables ATS in a PCI function runs on
+# QEMU, whose own SMMUv3 has no ATS. Every other RID stays with QEMU's
+# SMMU. ats-supported: the root complex forwards ATS traffic.
+ats_rid=0x100
+ats_sid=0x40
+re='iommu-map = <0x00 (0x[0-9a-f]+) 0x00 0x10000>;'
+grep -qE "$re" "$tmp/tree.dts" ||
+	die "QEMU's PCIe node has no iommu-map covering every RID (-M virt,iommu=smmuv3?)"
+above=$(printf '0x%x' $((ats_rid + 1)))
+rest=$(printf '0x%x' $((0x10000 - ats_rid - 1)))
+map="0x00 \1 0x00 $ats_rid $ats_rid $ph $ats_sid 0x01 $above \1 $above $rest"
+sed -E -i "s/$re/iommu-map = <$map>;\n\t\tats-supported;/" "$tmp/tree.dts"
+
 # test_dev N PASID-BITS "PROPERTY;..." COMMENT [PHANDLE]: test device N,
 # StreamID 0x10 + N, behind the model (or the one PHANDLE names).
 test_dev() {

@@ -513,7 +513,9 @@ impl Master {
         }
         self.install_ste(ste)?;
         if was_on {
-            self.atc_inv(None, 0, 0);
+            // ATS is off now, which `atc_inv` takes as "no ATC": the
+            // entries cached while it was on still go.
+            self.atc_inv_sids(None, 0, 0);
         }
         Ok(())
     }
@@ -558,6 +560,11 @@ impl Master {
         if !self.ats || (self.pci && !self.pci_ats_on.load(Ordering::Acquire)) {
             return;
         }
+        self.atc_inv_sids(ssid, iova, size);
+    }
+
+    /// [`Master::atc_inv`] whether or not the function has ATS enabled.
+    fn atc_inv_sids(&self, ssid: Option<u32>, iova: u64, size: u64) {
         for &sid in self.sids.iter() {
             let r = self
                 .smmu

@@ -161,6 +161,58 @@ static inline int pci_find(int vendor, int device, long class, char *bdf, size_t
 	return ret;
 }
 
+/* Whether "NAME=VALUE" is one of the space-separated fields of @line */
+static inline bool has_field(const char *line, const char *field)
+{
+	size_t n = strlen(field);
+
+	for (const char *p = strstr(line, field); p; p = strstr(p + 1, field))
+		if ((p == line || p[-1] == ' ') && (p[n] == ' ' || p[n] == '\0' || p[n] == '\n'))
+			return true;
+	return false;
+}
+
+/* The whole of file @path (NUL-terminated, to free()), or NULL and -errno in @err */
+static inline char *read_all(const char *path, int *err)
+{
+	size_t cap = 16384, len = 0;
+	char *buf = malloc(cap);
+	int fd = open(path, O_RDONLY);
+	ssize_t n;
+
+	*err = fd < 0 ? -errno : 0;
+	if (fd < 0 || !buf)
+		goto fail;
+	for (;;) {
+		if (cap - len < 4096) {
+			char *b = realloc(buf, cap * 2);
+
+			if (!b)
+				goto fail;
+			buf = b;
+			cap *= 2;
+		}
+		n = read(fd, buf + len, cap - len - 1);
+		if (n < 0) {
+			*err = -errno;
+			goto fail;
+		}
+		if (!n)
+			break;
+		len += n;
+	}
+	buf[len] = '\0';
+	close(fd);
+	return buf;
+fail:
+	if (!*err)
+		*err = -ENOMEM;
+	if (fd >= 0)
+		close(fd);
+	free(buf);
+	return NULL;
+}
+
 /* The SMMU StreamID of a PCI function on QEMU virt: its requester ID. */
 static inline int pci_sid(const char *bdf)
 {

@@ -1,0 +1,276 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * ATS on a real PCI function. QEMU's SMMUv3 has no ATS, so boot.sh adds a
+ * PCIe endpoint with an ATS capability (virtio-balloon, ats=on, behind a
+ * root port, at 01:00.0) and the device tree routes its requester ID to
+ * the Rust driver's SMMUv3 model, which has ATS, as StreamID 0x40
+ * (model-dtb.sh; the PCIe host also says ats-supported). The driver must
+ * enable ATS in the function's ATS capability whenever the function is on
+ * a translating domain, with the Smallest Translation Unit of the CPU page
+ * size and EATS in its STE, and disable it, emptying the ATC, before it
+ * leaves one: for an identity domain, and when the function goes away.
+ *
+ * The function's default driver (virtio-pci, which does no DMA for a
+ * balloon without the balloon driver) is unbound so the group's domain
+ * type can be changed. Skips on a kernel without the model.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mount.h>
+#include <unistd.h>
+
+#include <linux/smmu-sva-test.h>
+
+#include "../kselftest_harness.h"
+#include "sva_rs_util.h"
+
+#define VIRTIO_VENDOR		0x1af4
+#define VIRTIO_BALLOON		0x1045	/* modern virtio-balloon */
+#define MODEL_DRIVER		"/sys/bus/platform/drivers/smmu-sva-test"
+#define MODEL_IOMMU		"smmu3-model"
+/* A test device behind the same model: its STATS are the model's counters */
+#define MODEL_DEV		"/dev/smmu-sva-test.0"
+#define DEBUGFS_DIR		"/sys/kernel/debug"
+#define MODEL_STATE		DEBUGFS_DIR "/iommu/arm-smmu-v3-rs/smmu-model/state"
+
+#define PCI_EXT_CAP_START	0x100
+#define PCI_EXT_CAP_ID_ATS	0x0f
+#define PCI_ATS_CTRL		0x06
+#define PCI_ATS_CTRL_ENABLE	0x8000
+#define PCI_ATS_CTRL_STU	0x001f
+
+/* Offset of the ATS extended capability of @bdf, or -errno */
+static int ats_cap(const char *bdf)
+{
+	char path[PATH_MAX];
+	uint8_t cfg[4096];
+	unsigned int off = PCI_EXT_CAP_START;
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), PCI_DEVICES "/%s/config", bdf);
+	fd = open(path, O_RDONLY);
+	if (fd < 0)
+		return -errno;
+	n = pread(fd, cfg, sizeof(cfg), 0);
+	close(fd);
+	if (n != (ssize_t)sizeof(cfg))
+		return -EIO;	/* no extended configuration space */
+	for (int i = 0; i < 64 && off >= PCI_EXT_CAP_START && off <= sizeof(cfg) - 4; i++) {
+		uint32_t h;
+
+		memcpy(&h, cfg + off, 4);
+		if (h == 0 || h == ~0u)
+			break;
+		if ((h & 0xffff) == PCI_EXT_CAP_ID_ATS)
+			return (int)off;
+		off = (h >> 20) & 0xffc;
+	}
+	return -ENOENT;
+}
+
+/* The ATS Control register of @bdf, or -errno */
+static int ats_ctrl(const char *bdf, int cap)
+{
+	uint16_t v;
+	int ret = pci_cfg_rw16(bdf, cap + PCI_ATS_CTRL, &v, false);
+
+	return ret ? ret : v;
+}
+
+/* Whether the IOMMU of @bdf is the model SMMU */
+static bool behind_model(const char *bdf)
+{
+	char path[PATH_MAX], target[PATH_MAX];
+	ssize_t n;
+
+	snprintf(path, sizeof(path), PCI_DEVICES "/%s/iommu", bdf);
+	n = readlink(path, target, sizeof(target) - 1);
+	if (n < 0)
+		return false;
+	target[n] = '\0';
+	return strstr(target, MODEL_IOMMU) != NULL;
+}
+
+static int set_domain_type(const char *bdf, const char *type)
+{
+	char path[PATH_MAX];
+	int group = pci_iommu_group(bdf);
+
+	if (group < 0)
+		return -ENODEV;
+	snprintf(path, sizeof(path), "/sys/kernel/iommu_groups/%d/type", group);
+	return write_text(path, type);
+}
+
+static bool translating(const char *type)
+{
+	return !strncmp(type, "DMA", 3);
+}
+
+/* CMD_ATC_INV executed by the model so far, or -errno */
+static long long model_atc_invs(void)
+{
+	struct smmu_sva_test_stats st = { .size = sizeof(st) };
+	int fd = open(MODEL_DEV, O_RDWR);
+	int ret;
+
+	if (fd < 0)
+		return -errno;
+	ret = ioctl(fd, SMMU_SVA_TEST_IOC_STATS, &st);
+	ret = ret ? -errno : 0;
+	close(fd);
+	return ret ? ret : (long long)st.atc_inv_commands;
+}
+
+/*
+ * The STE of @bdf in the model's debugfs state: 1 if it has EATS = 1
+ * (translation requests answered), 0 if not, -errno if it is not there.
+ */
+static int ste_eats(const char *bdf)
+{
+	char head[64], *text, *line, *save = NULL;
+	bool in = false;
+	int err, ret = -ENOENT;
+
+	text = read_all(MODEL_STATE, &err);
+	if (!text)
+		return err;
+	snprintf(head, sizeof(head), "%s:", bdf);
+	for (line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		if (line[0] != ' ') {
+			in = !strcmp(line, head);
+		} else if (in && !strncmp(line, "  sid ", 6)) {
+			ret = has_field(line, "EATS=0x1");
+			break;
+		}
+	}
+	free(text);
+	return ret;
+}
+
+FIXTURE(ats)
+{
+	char bdf[32];
+	char type0[32];		/* the group's domain type to restore */
+	char dma[32];		/* the translating type of this configuration */
+	int cap;
+	int stu;		/* expected STU: log2(page size) - 12 */
+};
+
+FIXTURE_SETUP(ats)
+{
+	long page = sysconf(_SC_PAGESIZE);
+
+	self->type0[0] = '\0';
+	if (access(MODEL_DRIVER, F_OK))
+		SKIP(return, "no SMMUv3 model in this kernel");
+	ASSERT_EQ(0, pci_find(VIRTIO_VENDOR, VIRTIO_BALLOON, -1, self->bdf, sizeof(self->bdf)))
+		TH_LOG("no virtio-balloon function: boot.sh adds one at 01:00.0");
+	ASSERT_TRUE(behind_model(self->bdf))
+		TH_LOG("%s is not behind the model SMMU (device tree iommu-map?)", self->bdf);
+	self->cap = ats_cap(self->bdf);
+	ASSERT_LE(0, self->cap) TH_LOG("%s: no ATS capability (%d)", self->bdf, self->cap);
+	self->stu = 0;
+	while ((4096l << self->stu) < page)
+		self->stu++;
+	if (access(MODEL_STATE, F_OK))
+		mount("debugfs", DEBUGFS_DIR, "debugfs", 0, NULL);
+	pci_domain_type(self->bdf, self->type0, sizeof(self->type0));
+	self->type0[strcspn(self->type0, "\n")] = '\0';
+	ASSERT_NE('\0', self->type0[0]) TH_LOG("%s is in no IOMMU group", self->bdf);
+	snprintf(self->dma, sizeof(self->dma), "%s", translating(self->type0) ? self->type0 : "DMA");
+	ASSERT_EQ(0, pci_unbind(self->bdf));
+}
+
+FIXTURE_TEARDOWN(ats)
+{
+	if (!self->type0[0])
+		return;
+	set_domain_type(self->bdf, self->type0);
+	pci_bind(self->bdf, NULL);
+}
+
+/* Checks the ATS Control register and the STE against @on */
+static void expect_ats(struct __test_metadata *_metadata, FIXTURE_DATA(ats) *self,
+		       const char *when, bool on)
+{
+	int ctrl = ats_ctrl(self->bdf, self->cap);
+	int eats = ste_eats(self->bdf);
+
+	ASSERT_LE(0, ctrl) TH_LOG("%s: reading ATS Control: %d", when, ctrl);
+	EXPECT_EQ(on, !!(ctrl & PCI_ATS_CTRL_ENABLE))
+		TH_LOG("%s: ATS Control %#x: ATS %s", when, ctrl, on ? "disabled" : "enabled");
+	if (on)
+		EXPECT_EQ(self->stu, ctrl & PCI_ATS_CTRL_STU)
+			TH_LOG("%s: STU %d, want %d", when, ctrl & PCI_ATS_CTRL_STU, self->stu);
+	EXPECT_EQ(on, eats) TH_LOG("%s: STE EATS %s (%d)", when, eats > 0 ? "set" : "clear", eats);
+}
+
+/* A translating domain (the DMA API's) enables ATS in the function */
+TEST_F(ats, translating_domain_enables_ats)
+{
+	ASSERT_EQ(0, set_domain_type(self->bdf, self->dma));
+	expect_ats(_metadata, self, self->dma, true);
+}
+
+/*
+ * Going to an identity domain disables ATS (no translation to request)
+ * and empties the ATC; back on a translating domain ATS is on again.
+ */
+TEST_F(ats, identity_domain_disables_ats)
+{
+	long long inv0, inv1;
+
+	ASSERT_EQ(0, set_domain_type(self->bdf, self->dma));
+	expect_ats(_metadata, self, self->dma, true);
+	inv0 = model_atc_invs();
+	ASSERT_LE(0, inv0) TH_LOG("model STATS: %lld", inv0);
+	ASSERT_EQ(0, set_domain_type(self->bdf, "identity"));
+	expect_ats(_metadata, self, "identity", false);
+	inv1 = model_atc_invs();
+	EXPECT_LT(inv0, inv1) TH_LOG("no CMD_ATC_INV when ATS went off");
+	ASSERT_EQ(0, set_domain_type(self->bdf, self->dma));
+	expect_ats(_metadata, self, "translating again", true);
+}
+
+/*
+ * Removing the function empties its ATC (the driver's release); a rescan
+ * finds it again, on its default domain, with ATS as that domain wants.
+ */
+TEST_F(ats, remove_and_rescan)
+{
+	char path[PATH_MAX], type[32];
+	long long inv0, inv1, deadline;
+
+	ASSERT_EQ(0, set_domain_type(self->bdf, self->dma));
+	expect_ats(_metadata, self, self->dma, true);
+	inv0 = model_atc_invs();
+	ASSERT_LE(0, inv0);
+	snprintf(path, sizeof(path), PCI_DEVICES "/%s/remove", self->bdf);
+	ASSERT_EQ(0, write_text(path, "1"));
+	snprintf(path, sizeof(path), PCI_DEVICES "/%s", self->bdf);
+	EXPECT_NE(0, access(path, F_OK)) TH_LOG("%s still there after remove", self->bdf);
+	EXPECT_EQ(-ENOENT, ste_eats(self->bdf)) TH_LOG("the model still lists the removed function");
+	inv1 = model_atc_invs();
+	EXPECT_LT(inv0, inv1) TH_LOG("no CMD_ATC_INV when the function went away");
+
+	ASSERT_EQ(0, write_text("/sys/bus/pci/rescan", "1"));
+	deadline = now_ms() + 5000;
+	while (pci_iommu_group(self->bdf) < 0 && now_ms() < deadline)
+		sleep_ms(20);
+	ASSERT_LE(0, pci_iommu_group(self->bdf)) TH_LOG("%s not back after a rescan", self->bdf);
+	ASSERT_TRUE(behind_model(self->bdf));
+	pci_domain_type(self->bdf, type, sizeof(type));
+	type[strcspn(type, "\n")] = '\0';
+	TH_LOG("back as %s, domain type %s", self->bdf, type);
+	expect_ats(_metadata, self, "after the rescan", translating(type));
+}
+
+TEST_HARNESS_MAIN
