@@ -209,10 +209,20 @@ void rust_helper_sva_rs_mm_context_put(struct mm_struct *mm)
 	arm64_mm_context_put(mm);
 }
 
-/* The ASID the CPUs currently use for @mm (what their TLBIs carry). */
+/*
+ * The ASID the CPUs currently use for @mm (what their TLBIs carry). With
+ * KPTI user space runs with ASID | 1 and every user TLBI is issued for
+ * both (see sva_rs_kpti()).
+ */
 u16 rust_helper_sva_rs_mm_asid(struct mm_struct *mm)
 {
 	return ASID(mm);
+}
+
+/* The kernel is unmapped at EL0 (KPTI): user ASIDs are odd. */
+bool rust_helper_sva_rs_kpti(void)
+{
+	return arm64_kernel_unmapped_at_el0();
 }
 
 /*

@@ -159,8 +159,8 @@ EOF
 		phandle = <$ph_btm>;
 	};
 EOF
-	test_dev 4 20 "iommu-sva-rs,pri" "PRI, behind the BTM model" "$ph_btm"
-	test_dev 5 20 "iommu-sva-rs,pri;iommu-sva-rs,ats" "PRI and ATS, behind the BTM model" "$ph_btm"
+	test_dev 4 20 "iommu-sva-rs,pri" "PRI, BTM model" "$ph_btm"
+	test_dev 5 20 "iommu-sva-rs,pri;iommu-sva-rs,ats" "PRI and ATS, BTM model" "$ph_btm"
 	echo "};"
 } >>"$tmp/tree.dts"
 # -q: QEMU's numeric clock and GPIO references draw harmless warnings.

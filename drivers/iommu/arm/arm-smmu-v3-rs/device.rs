@@ -99,22 +99,6 @@ const MAX_SMMUS: usize = 16;
 /// The driver-core types instantiated for the kernel.
 pub(crate) type HwDevice = smmu::Device<KernelRegs, KernelDelay>;
 
-/// Whether SVA domains may share CPU ASIDs: the SMMU takes part in the
-/// CPUs' broadcast TLB maintenance (`IDR0.BTM`, `CR2.PTM == 0`) and sees
-/// the TLBIs of user address spaces.
-///
-/// Not with a kernel at EL2 (VHE): user TLBIs then target the EL2&0
-/// regime, which the driver's NS-EL1 streams do not match. Not on Arm
-/// MMU-700 either (erratum 2812531: BTM unreliable, as the C driver).
-fn shares_cpu_asids(hw: &HwDevice) -> bool {
-    const IMPLEMENTER_ARM: u32 = 0x43b;
-    const PRODUCT_MMU_700: u32 = 0x487;
-    let iidr = hw.id_regs().iidr;
-    let mmu700 = iidr.implementer() == IMPLEMENTER_ARM && iidr.product_id() == PRODUCT_MMU_700;
-    // SAFETY: reads the CPU's configuration, no preconditions.
-    let vhe = unsafe { bindings::sva_rs_cpu_vhe() };
-    hw.config().broadcast_tlb && hw.features().btm && !vhe && !mmu700
-}
 pub(crate) type Strtab = StreamTable<DmaBuf, KVec<Option<DmaBuf>>>;
 
 /// What a matched firmware node describes.
@@ -197,6 +181,23 @@ impl PinnedDrop for Smmu {
             dev_err!(&self.dev, "cannot disable the SMMU: {e}\n");
         }
     }
+}
+
+/// Whether SVA domains may share CPU ASIDs: the SMMU takes part in the
+/// CPUs' broadcast TLB maintenance (`IDR0.BTM`, `CR2.PTM == 0`) and sees
+/// the TLBIs of user address spaces.
+///
+/// Not with a kernel at EL2 (VHE): user TLBIs then target the EL2&0
+/// regime, which the driver's NS-EL1 streams do not match. Not on Arm
+/// MMU-700 either (erratum 2812531: BTM unreliable, as the C driver).
+fn shares_cpu_asids(hw: &HwDevice) -> bool {
+    const IMPLEMENTER_ARM: u32 = 0x43b;
+    const PRODUCT_MMU_700: u32 = 0x487;
+    let iidr = hw.id_regs().iidr;
+    let mmu700 = iidr.implementer() == IMPLEMENTER_ARM && iidr.product_id() == PRODUCT_MMU_700;
+    // SAFETY: reads the CPU's configuration, no preconditions.
+    let vhe = unsafe { bindings::sva_rs_cpu_vhe() };
+    hw.config().broadcast_tlb && hw.features().btm && !vhe && !mmu700
 }
 
 impl Smmu {

@@ -136,9 +136,9 @@ impl PropertyPresent for Device {
 /// handed out, so a zero ASID in a CD is always a bug).
 ///
 /// When SVA domains share CPU ASIDs ([`AsidMap::claim`]), private ASIDs are
-/// handed out from the top down: the CPUs allocate theirs upwards, so the
-/// two meet (and an SVA domain falls back to a private ASID) only once
-/// both are crowded.
+/// handed out from the top down while the CPUs allocate theirs upwards,
+/// which makes an SVA domain's fallback to a private ASID rare, at least
+/// until the CPUs' allocator has wrapped around a few times.
 pub(crate) struct AsidMap {
     bits: KVec<u64>,
     /// Allocation cursor, counted in the direction of allocation.
@@ -488,7 +488,8 @@ impl Master {
         if self.ats && self.pci && !self.pci_ats_on.load(Ordering::Acquire) {
             // The STEs allow ATS now: start from an empty ATC, then let
             // the function translate (as the C driver's enable order).
-            self.atc_inv(None, 0, 0);
+            // Not `atc_inv`: ATS is not on yet.
+            self.atc_inv_sids(None, 0, 0);
             let raw = DeviceIommu::raw(&self.dev);
             // STU: the smallest translation the SMMU hands out (the
             // 4KB pages of paging domains), not the kernel's page size.
@@ -511,13 +512,14 @@ impl Master {
             // SAFETY: this live PCI master enabled ATS in `apply_ste`.
             unsafe { bindings::sva_rs_pci_disable_ats(DeviceIommu::raw(&self.dev)) };
         }
-        self.install_ste(ste)?;
+        let r = self.install_ste(ste);
         if was_on {
             // ATS is off now, which `atc_inv` takes as "no ATC": the
-            // entries cached while it was on still go.
+            // entries cached while it was on still go, whether or not the
+            // new STE could be written.
             self.atc_inv_sids(None, 0, 0);
         }
-        Ok(())
+        r
     }
 
     /// A new reference to this master.
@@ -1281,8 +1283,9 @@ impl IommuOps for SmmuOps {
                 core::mem::forget(table);
             }
         }
-        // No STE lets the device translate any more: empty its ATC, then
-        // leave the domains' lists (they must not keep the master, nor the
+        // No STE lets the device translate any more: empty its ATC (a PCI
+        // function's was emptied when ATS went off just above), then leave
+        // the domains' lists (they must not keep the master, nor the
         // master them).
         master.atc_inv(None, 0, 0);
         master.leave_all_ats(&mut master.state.lock());
@@ -1290,8 +1293,9 @@ impl IommuOps for SmmuOps {
             // SAFETY: enabled in `probe_device` on this live PCI function.
             unsafe { bindings::sva_rs_pci_disable_pasid(DeviceIommu::raw(dev)) };
         }
-        // SAFETY: as above, the device is going away.
-        unsafe { DeviceIommu::set_priv(dev, core::ptr::null_mut()) };
+        // The private pointer is left alone: the core frees `dev->iommu`
+        // right after this, and may only set it under the probe lock,
+        // which it does not hold here.
     }
 
     fn domain_alloc_paging(dev: &Device) -> Result<*mut bindings::iommu_domain> {

@@ -26,11 +26,14 @@
 //! An SMMU with BTM snoops the TLBIs CPUs broadcast. A model configured
 //! with BTM gets them from [`DvmSnoop`]: an mmu_notifier on each address
 //! space a test device is bound to, which replays every invalidation the
-//! kernel reports for it (arm64 reports them once its TLBIs completed) as
-//! the operations a CPU broadcasts ([`model::CpuTlbis`]), tagged with the
-//! mm's current CPU ASID. It stands for the interconnect, not for the
-//! driver: the driver under test sends no TLBI for a shared ASID and must
-//! rely on these.
+//! kernel reports for it as the operations a CPU broadcasts
+//! ([`model::CpuTlbis`]), tagged with the mm's current CPU ASID (and, with
+//! KPTI, the user ASID next to it, as arm64 invalidates both). arm64
+//! reports a range once its TLBIs are issued, before the `DSB` that waits
+//! for them (which the driver's notifier issues again): applying them then
+//! is one of the timings hardware may show. The snoop stands for the
+//! interconnect, not for the driver: the driver under test sends no TLBI
+//! for a shared ASID and must rely on these.
 //!
 //! # Why translations cannot outlive their invalidation
 //!
@@ -373,10 +376,13 @@ impl DvmSnoop {
     /// the notifier core calls the newest first, so the model's TLB is
     /// invalidated before the driver invalidates ATCs, as with hardware,
     /// where the TLBIs complete before the kernel tells the driver.
+    ///
+    /// Takes the mm's `mmap_lock`: not for callers holding it, nor for
+    /// notifier callbacks (nor is dropping the snoop).
     pub(crate) fn register(model: Arc<ModelSmmu>, mm: &kernel::iommu::sva::Mm) -> Result<Self> {
         let inner = KBox::new(
             SnoopInner {
-                // SAFETY: an all-zero notifier is unregistered; `ops` is set below.
+                // SAFETY: all zeroes is a valid `mmu_notifier` (no ops, not on any list); `ops` is set below.
                 mn: kernel::types::Opaque::new(unsafe { core::mem::zeroed() }),
                 model,
                 mm: mm.as_raw(),
@@ -414,18 +420,25 @@ unsafe extern "C" fn snoop_invalidate(
     start: kernel::ffi::c_ulong,
     end: kernel::ffi::c_ulong,
 ) {
-    let off = core::mem::offset_of!(SnoopInner, mn);
-    // SAFETY: `mn` is the `mn` field of a live `SnoopInner` (registered only by `DvmSnoop`).
-    let inner = unsafe { &*((mn as *mut u8).sub(off) as *const SnoopInner) };
+    // SAFETY: only `DvmSnoop` registers `SNOOP_OPS`, with the `mn` of a
+    // `SnoopInner`; it stays alive during callbacks, since dropping the
+    // snoop unregisters it, which waits for running callbacks (SRCU).
+    let inner = unsafe { &*kernel::container_of!(mn, SnoopInner, mn) };
     // SAFETY: the notifier core passes the live mm being invalidated.
     let asid = unsafe { bindings::sva_rs_mm_asid(mm) };
+    // SAFETY: reads the CPU configuration, no preconditions.
+    let (kpti, el2) = unsafe { (bindings::sva_rs_kpti(), bindings::sva_rs_cpu_vhe()) };
     let page = bindings::PAGE_SIZE as u64;
-    // As arm64's MAX_DVM_OPS: above a table's worth of pages, the CPU
-    // invalidates the whole ASID.
-    let ops = model::CpuTlbis::new(asid, start as u64, end as u64, page, page / 8);
+    // arm64's MAX_DVM_OPS (PTRS_PER_PTE, a table's worth of pages): from
+    // there on the CPU invalidates the whole ASID.
+    let max_ops = page / 8;
+    let (start, end) = (start as u64, end as u64);
     inner.model.with(|m| {
-        for op in ops {
-            m.broadcast_tlbi(op);
+        // With KPTI, user space runs with ASID | 1: arm64 invalidates both.
+        for asid in [asid, asid | 1].into_iter().take(if kpti { 2 } else { 1 }) {
+            for op in model::CpuTlbis::new(asid, start, end, page, max_ops, el2) {
+                m.broadcast_tlbi(op);
+            }
         }
     });
 }

@@ -182,6 +182,8 @@ struct TestDev {
     fault_mode: u32,
     /// Translates through ATS (`iommu-sva-rs,ats`).
     ats: bool,
+    /// The driver shares CPU ASIDs on this SMMU (BTM).
+    shares_asids: bool,
     model: Arc<ModelSmmu>,
     name: CString,
     bonds: core::sync::atomic::AtomicU32,
@@ -474,7 +476,7 @@ impl FileState {
                 info.fault_mode = dev.fault_mode;
                 info.features = dev.state.lock().features
                     | if dev.ats { CAP_ATS } else { 0 }
-                    | if dev.model.btm() { CAP_BTM } else { 0 };
+                    | if dev.shares_asids { CAP_BTM } else { 0 };
                 info.bonds = dev.bonds.load(core::sync::atomic::Ordering::Relaxed);
                 write_user(arg, &info)?;
                 Ok(0)
@@ -489,7 +491,9 @@ impl FileState {
                 let mm = Mm::current().ok_or(ESRCH)?;
                 let bond = Bond::bind(&dev.dev, &mm)?;
                 // After the bind, so the snoop runs before the driver's
-                // notifier (see `DvmSnoop::register`).
+                // notifier (see `DvmSnoop::register`). Whenever the model
+                // has BTM, as the interconnect broadcasts whatever the
+                // driver chose.
                 let snoop = if dev.model.btm() {
                     Some(DvmSnoop::register(dev.model.clone(), &mm)?)
                 } else {
@@ -749,6 +753,7 @@ impl platform::Driver for SvaTestDev {
             .min(u32::from(smmu.features.ssidsize));
         let index = read_u32_prop(&dev, c_str!("iommu-sva-rs,index")).unwrap_or(0);
         let ats = dev.property_present(c_str!("iommu-sva-rs,ats")) && smmu.features.ats;
+        let shares_asids = smmu.btm();
         let name = CString::try_from_fmt(format_args!("smmu-sva-test.{index}"))?;
         let td = Arc::pin_init(
             pin_init!(TestDev {
@@ -757,6 +762,7 @@ impl platform::Driver for SvaTestDev {
                 pasid_bits,
                 fault_mode,
                 ats,
+                shares_asids,
                 model,
                 name,
                 bonds: core::sync::atomic::AtomicU32::new(0),

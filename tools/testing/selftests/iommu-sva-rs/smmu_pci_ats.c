@@ -6,8 +6,9 @@
  * the Rust driver's SMMUv3 model, which has ATS, as StreamID 0x40
  * (model-dtb.sh; the PCIe host also says ats-supported). The driver must
  * enable ATS in the function's ATS capability whenever the function is on
- * a translating domain, with the Smallest Translation Unit of the CPU page
- * size and EATS in its STE, and disable it, emptying the ATC, before it
+ * a translating domain, with a Smallest Translation Unit of 4 KiB (the
+ * smallest page the SMMU maps, whatever the CPU's page size) and EATS in
+ * its STE, and disable it, emptying the ATC, before it
  * leaves one: for an identity domain, and when the function goes away.
  *
  * The function's default driver (virtio-pci, which does no DMA for a
@@ -95,7 +96,7 @@ static bool behind_model(const char *bdf)
 	if (n < 0)
 		return false;
 	target[n] = '\0';
-	return strstr(target, MODEL_IOMMU) != NULL;
+	return strstr(target, MODEL_IOMMU);
 }
 
 static int set_domain_type(const char *bdf, const char *type)
@@ -131,13 +132,14 @@ static long long model_atc_invs(void)
 
 /*
  * The STE of @bdf in the model's debugfs state: 1 if it has EATS = 1
- * (translation requests answered), 0 if not, -errno if it is not there.
+ * (translation requests answered), 0 if not, -ESRCH if the model lists no
+ * such master, another -errno if the state cannot be read.
  */
 static int ste_eats(const char *bdf)
 {
 	char head[64], *text, *line, *save = NULL;
 	bool in = false;
-	int err, ret = -ENOENT;
+	int err, ret = -ESRCH;
 
 	text = read_all(MODEL_STATE, &err);
 	if (!text)
@@ -161,31 +163,28 @@ FIXTURE(ats)
 	char type0[32];		/* the group's domain type to restore */
 	char dma[32];		/* the translating type of this configuration */
 	int cap;
-	int stu;		/* expected STU: log2(page size) - 12 */
 };
 
 FIXTURE_SETUP(ats)
 {
-	long page = sysconf(_SC_PAGESIZE);
-
 	self->type0[0] = '\0';
 	if (access(MODEL_DRIVER, F_OK))
 		SKIP(return, "no SMMUv3 model in this kernel");
+	if (access(MODEL_DEV, F_OK))
+		SKIP(return, "no model SMMU in the device tree (SVA_RS_MODEL_DT=0?)");
 	ASSERT_EQ(0, pci_find(VIRTIO_VENDOR, VIRTIO_BALLOON, -1, self->bdf, sizeof(self->bdf)))
 		TH_LOG("no virtio-balloon function: boot.sh adds one at 01:00.0");
 	ASSERT_TRUE(behind_model(self->bdf))
 		TH_LOG("%s is not behind the model SMMU (device tree iommu-map?)", self->bdf);
 	self->cap = ats_cap(self->bdf);
 	ASSERT_LE(0, self->cap) TH_LOG("%s: no ATS capability (%d)", self->bdf, self->cap);
-	self->stu = 0;
-	while ((4096l << self->stu) < page)
-		self->stu++;
 	if (access(MODEL_STATE, F_OK))
 		mount("debugfs", DEBUGFS_DIR, "debugfs", 0, NULL);
 	pci_domain_type(self->bdf, self->type0, sizeof(self->type0));
 	self->type0[strcspn(self->type0, "\n")] = '\0';
 	ASSERT_NE('\0', self->type0[0]) TH_LOG("%s is in no IOMMU group", self->bdf);
-	snprintf(self->dma, sizeof(self->dma), "%s", translating(self->type0) ? self->type0 : "DMA");
+	snprintf(self->dma, sizeof(self->dma), "%s",
+		 translating(self->type0) ? self->type0 : "DMA");
 	ASSERT_EQ(0, pci_unbind(self->bdf));
 }
 
@@ -197,19 +196,20 @@ FIXTURE_TEARDOWN(ats)
 	pci_bind(self->bdf, NULL);
 }
 
-/* Checks the ATS Control register and the STE against @on */
-static void expect_ats(struct __test_metadata *_metadata, FIXTURE_DATA(ats) *self,
+/* Checks the ATS Control register (at @cap) and the STE of @bdf against @on */
+static void expect_ats(struct __test_metadata *_metadata, const char *bdf, int cap,
 		       const char *when, bool on)
 {
-	int ctrl = ats_ctrl(self->bdf, self->cap);
-	int eats = ste_eats(self->bdf);
+	int ctrl = ats_ctrl(bdf, cap);
+	int eats = ste_eats(bdf);
 
 	ASSERT_LE(0, ctrl) TH_LOG("%s: reading ATS Control: %d", when, ctrl);
 	EXPECT_EQ(on, !!(ctrl & PCI_ATS_CTRL_ENABLE))
 		TH_LOG("%s: ATS Control %#x: ATS %s", when, ctrl, on ? "disabled" : "enabled");
+	/* STU encodes 4 KiB << STU */
 	if (on)
-		EXPECT_EQ(self->stu, ctrl & PCI_ATS_CTRL_STU)
-			TH_LOG("%s: STU %d, want %d", when, ctrl & PCI_ATS_CTRL_STU, self->stu);
+		EXPECT_EQ(0, ctrl & PCI_ATS_CTRL_STU)
+			TH_LOG("%s: STU %d, want 0 (4 KiB)", when, ctrl & PCI_ATS_CTRL_STU);
 	EXPECT_EQ(on, eats) TH_LOG("%s: STE EATS %s (%d)", when, eats > 0 ? "set" : "clear", eats);
 }
 
@@ -217,7 +217,7 @@ static void expect_ats(struct __test_metadata *_metadata, FIXTURE_DATA(ats) *sel
 TEST_F(ats, translating_domain_enables_ats)
 {
 	ASSERT_EQ(0, set_domain_type(self->bdf, self->dma));
-	expect_ats(_metadata, self, self->dma, true);
+	expect_ats(_metadata, self->bdf, self->cap, self->dma, true);
 }
 
 /*
@@ -229,15 +229,15 @@ TEST_F(ats, identity_domain_disables_ats)
 	long long inv0, inv1;
 
 	ASSERT_EQ(0, set_domain_type(self->bdf, self->dma));
-	expect_ats(_metadata, self, self->dma, true);
+	expect_ats(_metadata, self->bdf, self->cap, self->dma, true);
 	inv0 = model_atc_invs();
 	ASSERT_LE(0, inv0) TH_LOG("model STATS: %lld", inv0);
 	ASSERT_EQ(0, set_domain_type(self->bdf, "identity"));
-	expect_ats(_metadata, self, "identity", false);
+	expect_ats(_metadata, self->bdf, self->cap, "identity", false);
 	inv1 = model_atc_invs();
 	EXPECT_LT(inv0, inv1) TH_LOG("no CMD_ATC_INV when ATS went off");
 	ASSERT_EQ(0, set_domain_type(self->bdf, self->dma));
-	expect_ats(_metadata, self, "translating again", true);
+	expect_ats(_metadata, self->bdf, self->cap, "translating again", true);
 }
 
 /*
@@ -250,14 +250,14 @@ TEST_F(ats, remove_and_rescan)
 	long long inv0, inv1, deadline;
 
 	ASSERT_EQ(0, set_domain_type(self->bdf, self->dma));
-	expect_ats(_metadata, self, self->dma, true);
+	expect_ats(_metadata, self->bdf, self->cap, self->dma, true);
 	inv0 = model_atc_invs();
 	ASSERT_LE(0, inv0);
 	snprintf(path, sizeof(path), PCI_DEVICES "/%s/remove", self->bdf);
 	ASSERT_EQ(0, write_text(path, "1"));
 	snprintf(path, sizeof(path), PCI_DEVICES "/%s", self->bdf);
 	EXPECT_NE(0, access(path, F_OK)) TH_LOG("%s still there after remove", self->bdf);
-	EXPECT_EQ(-ENOENT, ste_eats(self->bdf)) TH_LOG("the model still lists the removed function");
+	EXPECT_EQ(-ESRCH, ste_eats(self->bdf)) TH_LOG("the model still lists the removed function");
 	inv1 = model_atc_invs();
 	EXPECT_LT(inv0, inv1) TH_LOG("no CMD_ATC_INV when the function went away");
 
@@ -270,7 +270,7 @@ TEST_F(ats, remove_and_rescan)
 	pci_domain_type(self->bdf, type, sizeof(type));
 	type[strcspn(type, "\n")] = '\0';
 	TH_LOG("back as %s, domain type %s", self->bdf, type);
-	expect_ats(_metadata, self, "after the rescan", translating(type));
+	expect_ats(_metadata, self->bdf, self->cap, "after the rescan", translating(type));
 }
 
 TEST_HARNESS_MAIN

@@ -6,17 +6,17 @@
 //! virtual memory messages on the interconnect). Software cannot see those
 //! instructions, but it can see the ranges the kernel invalidates (arm64
 //! reports each to the mm's secondary-TLB notifiers once the TLBIs are
-//! done). [`CpuTlbis`] turns such a range back into the operations an
+//! issued). [`CpuTlbis`] turns such a range back into the operations an
 //! arm64 CPU without `FEAT_TLBIRANGE` broadcasts for it, so a model with
 //! BTM can be fed what the hardware would have snooped: one
-//! `TLBI VAE1IS` per page, or one `TLBI ASIDE1IS` when that would take more
-//! than a bound of operations (as the kernel's `MAX_DVM_OPS`) or the range
-//! is the whole address space.
+//! `TLBI VAE1IS` per page, or one `TLBI ASIDE1IS` when that would take a
+//! bound of operations or more (as the kernel's `MAX_DVM_OPS`) or the
+//! range is the whole address space.
 
 use super::BroadcastTlbi;
 
-/// The broadcast TLBIs invalidating `[start, end)` of `asid` at EL1:
-/// an iterator of [`BroadcastTlbi`].
+/// The broadcast TLBIs invalidating `[start, end)` of `asid`: an iterator
+/// of [`BroadcastTlbi`].
 ///
 /// # Invariants
 ///
@@ -25,6 +25,8 @@ use super::BroadcastTlbi;
 #[derive(Clone, Debug)]
 pub struct CpuTlbis {
     asid: u16,
+    /// The EL2&0 regime (a VHE kernel's user space) rather than EL1&0.
+    el2: bool,
     /// One `TLBI ASIDE1IS` is still to come (instead of pages).
     whole: bool,
     next: u64,
@@ -33,18 +35,19 @@ pub struct CpuTlbis {
 }
 
 impl CpuTlbis {
-    /// The operations for `[start, end)` of `asid` with `page`-sized pages,
-    /// at most `max_ops` of them before falling back to the whole ASID. An
-    /// empty or inverted range (the kernel passes `0..!0` for a whole mm),
-    /// a page size that is not a power of two, or a range of more than
-    /// `max_ops` pages invalidates the whole ASID.
-    pub fn new(asid: u16, start: u64, end: u64, page: u64, max_ops: u64) -> Self {
+    /// The operations for `[start, end)` of `asid` (in the EL2&0 regime
+    /// with `el2`) with `page`-sized pages, fewer than `max_ops` of them:
+    /// an empty or inverted range (the kernel passes `0..!0` for a whole
+    /// mm), a page size that is not a power of two, or a range of
+    /// `max_ops` pages or more invalidates the whole ASID.
+    pub fn new(asid: u16, start: u64, end: u64, page: u64, max_ops: u64, el2: bool) -> Self {
         let first = start & !page.wrapping_sub(1);
         let by_page =
-            page.is_power_of_two() && end > start && (end - first).div_ceil(page) <= max_ops;
+            page.is_power_of_two() && end > start && (end - first).div_ceil(page) < max_ops;
         if by_page {
             Self {
                 asid,
+                el2,
                 whole: false,
                 next: first,
                 end,
@@ -53,6 +56,7 @@ impl CpuTlbis {
         } else {
             Self {
                 asid,
+                el2,
                 whole: true,
                 next: 0,
                 end: 0,
@@ -69,7 +73,7 @@ impl Iterator for CpuTlbis {
         if self.whole {
             self.whole = false;
             return Some(BroadcastTlbi::Asid {
-                el2: false,
+                el2: self.el2,
                 asid: self.asid,
             });
         }
@@ -80,7 +84,7 @@ impl Iterator for CpuTlbis {
         // The last page of the address space ends the walk.
         self.next = va.saturating_add(self.page);
         Some(BroadcastTlbi::Va {
-            el2: false,
+            el2: self.el2,
             asid: self.asid,
             va,
         })

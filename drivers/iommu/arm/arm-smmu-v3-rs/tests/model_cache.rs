@@ -403,16 +403,17 @@ fn va(asid: u16, va: u64) -> BroadcastTlbi {
 
 #[test]
 fn cpu_tlbis_of_a_range() {
-    let ops: Vec<_> = CpuTlbis::new(5, 0x1800, 0x3001, 0x1000, 512).collect();
+    let ops: Vec<_> = CpuTlbis::new(5, 0x1800, 0x3001, 0x1000, 512, false).collect();
     assert_eq!(ops, [va(5, 0x1000), va(5, 0x2000), va(5, 0x3000)]);
-    // Exactly `max_ops` pages still go page by page; one more does not.
-    assert_eq!(CpuTlbis::new(5, 0, 0x4000, 0x1000, 4).count(), 4);
+    // Fewer than `max_ops` pages go page by page; `max_ops` do not (as
+    // arm64's MAX_DVM_OPS).
+    assert_eq!(CpuTlbis::new(5, 0, 0x4000, 0x1000, 5, false).count(), 4);
     let whole = [BroadcastTlbi::Asid {
         el2: false,
         asid: 5,
     }];
-    let all = |s, e, page, max| CpuTlbis::new(5, s, e, page, max).collect::<Vec<_>>();
-    assert_eq!(all(0, 0x5000, 0x1000, 4), whole);
+    let all = |s, e, page, max| CpuTlbis::new(5, s, e, page, max, false).collect::<Vec<_>>();
+    assert_eq!(all(0, 0x4000, 0x1000, 4), whole);
     // The whole mm, empty and inverted ranges, and bad page sizes.
     assert_eq!(all(0, u64::MAX, 0x1000, 512), whole);
     assert_eq!(all(0x2000, 0x2000, 0x1000, 512), whole);
@@ -422,6 +423,16 @@ fn cpu_tlbis_of_a_range() {
     // The last page of the address space ends the walk.
     let top: u64 = !0xfff;
     assert_eq!(all(top, u64::MAX, 0x1000, 512), [va(5, top)]);
+    // The EL2&0 regime of a VHE kernel.
+    let el2: Vec<_> = CpuTlbis::new(5, 0x1000, 0x2000, 0x1000, 512, true).collect();
+    assert_eq!(
+        el2,
+        [BroadcastTlbi::Va {
+            el2: true,
+            asid: 5,
+            va: 0x1000
+        }]
+    );
 }
 
 #[test]
@@ -440,7 +451,7 @@ fn cpu_tlbis_invalidate_exactly_their_range() {
         pt.map_page(page(i), DATA + 0x10_0000 + i * 0x1000, RW);
     }
     // Pages 1 and 2, from an unaligned start.
-    for op in CpuTlbis::new(ASID, page(1) + 0x10, page(3), 0x1000, 512) {
+    for op in CpuTlbis::new(ASID, page(1) + 0x10, page(3), 0x1000, 512, false) {
         assert!(r.smmu.broadcast_tlbi(op));
     }
     assert_eq!(r.smmu.stats().broadcast_tlbis, 2);
@@ -451,11 +462,11 @@ fn cpu_tlbis_invalidate_exactly_their_range() {
         "only the range is invalidated"
     );
     // Another ASID's range does nothing; the whole ASID does the rest.
-    for op in CpuTlbis::new(ASID + 1, 0, u64::MAX, 0x1000, 512) {
+    for op in CpuTlbis::new(ASID + 1, 0, u64::MAX, 0x1000, 512, false) {
         r.smmu.broadcast_tlbi(op);
     }
     assert_eq!(pa_of(r.read(SID, None, page(0))), DATA);
-    for op in CpuTlbis::new(ASID, 0, u64::MAX, 0x1000, 512) {
+    for op in CpuTlbis::new(ASID, 0, u64::MAX, 0x1000, 512, false) {
         r.smmu.broadcast_tlbi(op);
     }
     assert_eq!(pa_of(r.read(SID, None, page(0))), DATA + 0x10_0000);
