@@ -557,26 +557,29 @@ impl Master {
     /// everything) of `ssid` (`None`: every PASID, as a request without
     /// PASID does).
     pub(crate) fn atc_inv(&self, ssid: Option<u32>, iova: u64, size: u64) {
-        // A PCI function whose ATS could not be enabled has no ATC to
-        // invalidate (and would not answer).
-        if !self.ats || (self.pci && !self.pci_ats_on.load(Ordering::Acquire)) {
-            return;
+        if self.has_atc() {
+            self.atc_inv_sids(ssid, iova, size);
         }
-        self.atc_inv_sids(ssid, iova, size);
+    }
+
+    /// Whether the master caches translations in an ATC now: it uses ATS,
+    /// and a PCI function has it enabled (one whose ATS could not be
+    /// enabled has no ATC to invalidate, and would not answer).
+    fn has_atc(&self) -> bool {
+        self.ats && (!self.pci || self.pci_ats_on.load(Ordering::Acquire))
     }
 
     /// [`Master::atc_inv`] whether or not the function has ATS enabled.
     fn atc_inv_sids(&self, ssid: Option<u32>, iova: u64, size: u64) {
-        for &sid in self.sids.iter() {
-            let r = self
-                .smmu
-                .with_cmdq(|hw, q| q.atc_inv(hw, sid, ssid, iova, size, AtcPolicy::DEFAULT));
-            if let Err(e) = r {
-                // Typically an endpoint that did not complete the
-                // invalidation in time: its ATC may hold stale entries.
-                if self.smmu.log_allowed() {
-                    dev_err!(&self.dev, "ATC invalidation (StreamID {sid:#x}): {e}\n");
-                }
+        let targets = self.sids.iter().map(|&sid| (sid, ssid));
+        let r = self
+            .smmu
+            .with_cmdq(|hw, q| q.atc_inv_streams(hw, targets, iova, size, AtcPolicy::DEFAULT));
+        if let Err(e) = r {
+            // Typically an endpoint that did not complete the invalidation
+            // in time: its ATC may hold stale entries.
+            if self.smmu.log_allowed() {
+                dev_err!(&self.dev, "ATC invalidation: {e}\n");
             }
         }
     }
@@ -863,15 +866,31 @@ impl Flush {
     }
 
     /// Invalidates `[iova, iova + size)` (`size` 0: everything) in every
-    /// registered ATC, after the SMMU's TLB.
+    /// registered ATC, after the SMMU's TLB: all of them in one batch, with
+    /// one `CMD_SYNC`.
     pub(crate) fn atc_inv(&self, iova: u64, size: u64) {
         if self.ats_users.load(Ordering::Acquire) == 0 {
             return;
         }
         let _irq = irq::local_irq_save();
         let users = self.ats.lock();
-        for (m, ssid) in users.iter() {
-            m.atc_inv(*ssid, iova, size);
+        let targets = users
+            .iter()
+            .filter(|(m, _)| m.has_atc())
+            .flat_map(|(m, ssid)| m.sids.iter().map(move |&sid| (sid, *ssid)));
+        let r = self
+            .smmu
+            .with_cmdq(|hw, q| q.atc_inv_streams(hw, targets, iova, size, AtcPolicy::DEFAULT));
+        if let Err(e) = r {
+            // Typically an endpoint that did not complete the invalidation
+            // in time: its ATC may hold stale entries.
+            if self.smmu.log_allowed() {
+                dev_err!(
+                    &self.smmu.dev,
+                    "ATC invalidation for ASID {}: {e}\n",
+                    self.asid
+                );
+            }
         }
     }
 

@@ -9,7 +9,8 @@
 //!   [`CmdQueue::tlbi_context`] when the plan needs `max_ops` commands or
 //!   more.
 //! * [`CmdQueue::atc_inv`]: a range of one device's ATC, planned by
-//!   [`plan_atc`].
+//!   [`plan_atc`]; [`CmdQueue::atc_inv_streams`] the same range in the ATCs
+//!   of several streams, with one `CMD_SYNC`.
 //!
 //! Stage 1 contexts use the NS-EL1 commands with VMID 0 (the VMID
 //! [`Ste::cd_table`](crate::hw::ste::Ste::cd_table) gives stage 1
@@ -116,17 +117,39 @@ impl<B: CoherentBuf> CmdQueue<B> {
         size: u64,
         policy: AtcPolicy,
     ) -> Result<u64, SmmuError> {
+        self.atc_inv_streams(dev, [(sid, ssid)], iova, size, policy)
+    }
+
+    /// Invalidates `[iova, iova + size)` in the ATC of each `(StreamID,
+    /// SubstreamID)` of `targets`, as [`CmdQueue::atc_inv`] does for one,
+    /// but waits once for all of them: the commands share one `CMD_SYNC`
+    /// (and the batches of [`CmdQueue::batch`]). Returns the number of
+    /// `CMD_ATC_INV`s. An error does not say which ATC failed to complete.
+    pub fn atc_inv_streams<R: RegisterIo, D: Delay>(
+        &mut self,
+        dev: &Device<R, D>,
+        targets: impl IntoIterator<Item = (u32, Option<u32>)>,
+        iova: u64,
+        size: u64,
+        policy: AtcPolicy,
+    ) -> Result<u64, SmmuError> {
+        let plan = plan_atc(iova, size, policy);
         let mut batch = self.batch(dev);
         let mut n = 0u64;
-        for span in plan_atc(iova, size, policy) {
-            batch.add(&Command::AtcInv {
-                sid,
-                ssid,
-                global: false,
-                size: span.size,
-                addr: span.addr,
-            })?;
-            n = n.saturating_add(1);
+        for (sid, ssid) in targets {
+            for span in plan.clone() {
+                batch.add(&Command::AtcInv {
+                    sid,
+                    ssid,
+                    global: false,
+                    size: span.size,
+                    addr: span.addr,
+                })?;
+                n = n.saturating_add(1);
+            }
+        }
+        if n == 0 {
+            return Ok(0);
         }
         batch.sync()?;
         Ok(n)

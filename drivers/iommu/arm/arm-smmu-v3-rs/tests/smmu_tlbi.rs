@@ -193,6 +193,84 @@ fn atc_invalidation_drops_device_translations() {
 }
 
 #[test]
+fn atc_invalidation_of_several_streams_waits_once() {
+    let env = Env::new(ModelConfig::full());
+    let mut s = env.smmu(test_config());
+    let maps: Vec<(u64, u64)> = (0..8).map(|i| (page(i), DATA + i * 0x1000)).collect();
+    let pt = page_tables(&env.mem, PT_POOL, &maps);
+    let t = cd_table(&env.alloc, &[s1_cd(&s.dev, 1, pt.root())]);
+    let ste = Ste::cd_table(
+        &s.dev.ste_caps(),
+        &CdTableSte {
+            cd_table: t.dma_addr(),
+            s1fmt: S1Fmt::Linear,
+            s1cdmax: 0,
+            s1dss: S1Dss::Ssid0,
+            ats: true,
+            stall: false,
+        },
+    )
+    .unwrap();
+    let sids = [8u32, 9, 10];
+    for sid in sids {
+        s.install_ste(&env.alloc, sid, &ste).unwrap();
+        for i in 0..8 {
+            env.io
+                .smmu
+                .borrow_mut()
+                .ats_translate(
+                    &*env.mem,
+                    &AtsRequest {
+                        sid,
+                        ssid: None,
+                        addr: page(i),
+                        privileged: false,
+                        exec: false,
+                        no_write: false,
+                    },
+                )
+                .unwrap();
+        }
+    }
+    let cached = |sid, i| {
+        env.io
+            .smmu
+            .borrow()
+            .atc_lookup(sid, None, page(i))
+            .is_some()
+    };
+    let commands = || env.io.smmu.borrow().stats().commands;
+    let before = commands();
+    // Pages 2..=5 of streams 8 and 10: two spans each, one CMD_SYNC.
+    let n = s
+        .cmdq
+        .atc_inv_streams(
+            &s.dev,
+            [(8, None), (10, None)],
+            page(2),
+            4 * 0x1000,
+            AtcPolicy::DEFAULT,
+        )
+        .unwrap();
+    assert_eq!(n, 4);
+    assert_eq!(commands() - before, n + 1, "one CMD_SYNC for all");
+    for sid in sids {
+        for i in 0..8 {
+            let gone = sid != 9 && (2..6).contains(&i);
+            assert_eq!(cached(sid, i), !gone, "stream {sid} page {i}");
+        }
+    }
+    // No stream: nothing is issued.
+    let before = commands();
+    let none: [(u32, Option<u32>); 0] = [];
+    let n = s
+        .cmdq
+        .atc_inv_streams(&s.dev, none, 0, 0, AtcPolicy::DEFAULT)
+        .unwrap();
+    assert_eq!((n, commands() - before), (0, 0));
+}
+
+#[test]
 fn s1_config_sets_vmid_zero_and_nh_invalidations_match() {
     // The stage 1 STE puts streams in NS-EL1 with VMID 0, which is what
     // the NH invalidations use: checked end to end by the range tests; here
