@@ -39,6 +39,8 @@
 #   smmu-model-btm  the same model, with broadcast TLB maintenance (BTM)
 #   sva-test-4  StreamID 0x14  20-bit PASIDs  faults: PRI
 #   sva-test-5  StreamID 0x15  20-bit PASIDs  faults: PRI, translates through ATS
+#   soft-pcie   a software PCIe host (domain 1): 0001:00:00.0, an emulated
+#               function with PASID, ATS and PRI, StreamID 0x50 on smmu-model
 #
 # Extra kernel arguments: BOOT_ARGS="...". The console is kept in
 # build/console-$VARIANT-$MODE.log (check: console-$VARIANT-check-$CONFIG.log),

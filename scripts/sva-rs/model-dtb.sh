@@ -148,6 +148,19 @@ EOF
 	cat <<EOF
 
 	/*
+	 * A software PCIe host (domain 1) whose one function, 00:00.0, has
+	 * PASID, ATS and PRI capabilities and no DMA engine, behind the
+	 * model as StreamID 0x50 (CONFIG_ARM_SMMU_V3_RUST_SVA_TEST_PCI).
+	 */
+	soft-pcie {
+		compatible = "iommu-sva-rs,soft-pcie-host";
+		linux,pci-domain = <1>;
+		iommu-map = <0x0 $ph 0x50 0x1>;
+		ats-supported;
+		dma-coherent;
+	};
+
+	/*
 	 * A second model that snoops the CPUs' TLB invalidations (BTM): SVA
 	 * domains share the process's CPU ASID there.
 	 */

@@ -14,6 +14,15 @@
  * The function's default driver (virtio-pci, which does no DMA for a
  * balloon without the balloon driver) is unbound so the group's domain
  * type can be changed. Skips on a kernel without the model.
+ *
+ * QEMU has no PCI function with PASID or PRI capabilities, so the fixture
+ * "soft" uses the emulated one of CONFIG_ARM_SMMU_V3_RUST_SVA_TEST_PCI
+ * (0001:00:00.0, a software PCIe host of its own, behind the model as
+ * StreamID 0x50), whose driver enables I/O page faults and SVA. The
+ * driver must enable PASID at probe, before ATS; PRI (with a budget of
+ * 32 page requests) while I/O page faults are enabled; and on removal
+ * turn PRI and ATS off before PASID. The function logs its Enable bit
+ * changes, which is how the order is checked.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -40,18 +49,38 @@
 #define DEBUGFS_DIR		"/sys/kernel/debug"
 #define MODEL_STATE		DEBUGFS_DIR "/iommu/arm-smmu-v3-rs/smmu-model/state"
 
+#define SOFT_VENDOR		0x1b36
+#define SOFT_DEVICE		0x7f5a
+#define SOFT_HOST_DRIVER	"/sys/bus/platform/drivers/sva-test-soft-pcie"
+#define SOFT_FN_DRIVER		"sva-test-pci-fn"
+#define SOFT_PRI_BUDGET		32	/* what the SMMU driver allocates */
+
+#define PCI_CAP_PTR		0x34
+#define PCI_CAP_ID_VNDR		0x09
 #define PCI_EXT_CAP_START	0x100
 #define PCI_EXT_CAP_ID_ATS	0x0f
+#define PCI_EXT_CAP_ID_PRI	0x13
+#define PCI_EXT_CAP_ID_PASID	0x1b
 #define PCI_ATS_CTRL		0x06
 #define PCI_ATS_CTRL_ENABLE	0x8000
 #define PCI_ATS_CTRL_STU	0x001f
+#define PCI_PASID_CTRL		0x06
+#define PCI_PASID_CTRL_ENABLE	0x0001
+#define PCI_PRI_CTRL		0x04
+#define PCI_PRI_CTRL_ENABLE	0x0001
+#define PCI_PRI_STATUS		0x06
+#define PCI_PRI_STATUS_STOPPED	0x0100
+#define PCI_PRI_ALLOC_REQ	0x0c
+/* The emulated function's log of Enable changes (sva_test_pci.c) */
+#define LOG_COUNT		3
+#define LOG_RING		4
+#define LOG_EVENTS		8
+#define LOG_OFF			0x80	/* ORed into the ID when disabled */
 
-/* Offset of the ATS extended capability of @bdf, or -errno */
-static int ats_cap(const char *bdf)
+/* The configuration space of @bdf (4 KiB), 0 or -errno */
+static int read_cfg(const char *bdf, uint8_t *cfg)
 {
 	char path[PATH_MAX];
-	uint8_t cfg[4096];
-	unsigned int off = PCI_EXT_CAP_START;
 	ssize_t n;
 	int fd;
 
@@ -59,19 +88,53 @@ static int ats_cap(const char *bdf)
 	fd = open(path, O_RDONLY);
 	if (fd < 0)
 		return -errno;
-	n = pread(fd, cfg, sizeof(cfg), 0);
+	n = pread(fd, cfg, 4096, 0);
 	close(fd);
-	if (n != (ssize_t)sizeof(cfg))
-		return -EIO;	/* no extended configuration space */
+	return n == 4096 ? 0 : -EIO;	/* -EIO: no extended configuration space */
+}
+
+/* Offset of extended capability @id of @bdf, or -errno */
+static int ext_cap(const char *bdf, unsigned int id)
+{
+	uint8_t cfg[4096];
+	unsigned int off = PCI_EXT_CAP_START;
+	int ret = read_cfg(bdf, cfg);
+
+	if (ret)
+		return ret;
 	for (int i = 0; i < 64 && off >= PCI_EXT_CAP_START && off <= sizeof(cfg) - 4; i++) {
 		uint32_t h;
 
 		memcpy(&h, cfg + off, 4);
 		if (h == 0 || h == ~0u)
 			break;
-		if ((h & 0xffff) == PCI_EXT_CAP_ID_ATS)
+		if ((h & 0xffff) == id)
 			return (int)off;
 		off = (h >> 20) & 0xffc;
+	}
+	return -ENOENT;
+}
+
+/* Offset of the ATS extended capability of @bdf, or -errno */
+static int ats_cap(const char *bdf)
+{
+	return ext_cap(bdf, PCI_EXT_CAP_ID_ATS);
+}
+
+/* Offset of (standard) capability @id of @bdf, or -errno */
+static int std_cap(const char *bdf, unsigned int id)
+{
+	uint8_t cfg[4096];
+	unsigned int off;
+	int ret = read_cfg(bdf, cfg);
+
+	if (ret)
+		return ret;
+	off = cfg[PCI_CAP_PTR] & 0xfc;
+	for (int i = 0; i < 48 && off >= 0x40; i++) {
+		if (cfg[off] == id)
+			return (int)off;
+		off = cfg[off + 1] & 0xfc;
 	}
 	return -ENOENT;
 }
@@ -271,6 +334,179 @@ TEST_F(ats, remove_and_rescan)
 	type[strcspn(type, "\n")] = '\0';
 	TH_LOG("back as %s, domain type %s", self->bdf, type);
 	expect_ats(_metadata, self->bdf, self->cap, "after the rescan", translating(type));
+}
+
+/* ---- the emulated function: PASID, ATS and PRI ---- */
+
+FIXTURE(soft)
+{
+	char bdf[32];
+	int ats, pasid, pri, log;	/* capability offsets */
+	bool translating;	/* on a translating default domain: ATS on */
+};
+
+FIXTURE_SETUP(soft)
+{
+	if (access(MODEL_DRIVER, F_OK) || access(SOFT_HOST_DRIVER, F_OK))
+		SKIP(return, "no emulated PCI function in this kernel");
+	if (access(MODEL_DEV, F_OK))
+		SKIP(return, "no model SMMU in the device tree (SVA_RS_MODEL_DT=0?)");
+	ASSERT_EQ(0, pci_find(SOFT_VENDOR, SOFT_DEVICE, -1, self->bdf, sizeof(self->bdf)))
+		TH_LOG("no emulated function (device tree node soft-pcie?)");
+	ASSERT_TRUE(behind_model(self->bdf)) TH_LOG("%s is not behind the model", self->bdf);
+	self->ats = ext_cap(self->bdf, PCI_EXT_CAP_ID_ATS);
+	self->pasid = ext_cap(self->bdf, PCI_EXT_CAP_ID_PASID);
+	self->pri = ext_cap(self->bdf, PCI_EXT_CAP_ID_PRI);
+	self->log = std_cap(self->bdf, PCI_CAP_ID_VNDR);
+	ASSERT_LT(0, self->ats);
+	ASSERT_LT(0, self->pasid);
+	ASSERT_LT(0, self->pri);
+	ASSERT_LT(0, self->log);
+	if (access(MODEL_STATE, F_OK))
+		mount("debugfs", DEBUGFS_DIR, "debugfs", 0, NULL);
+	{
+		char type[32];
+
+		pci_domain_type(self->bdf, type, sizeof(type));
+		self->translating = translating(type);
+	}
+}
+
+FIXTURE_TEARDOWN(soft)
+{
+	/* back on its driver, whatever a test did */
+	if (self->bdf[0] && pci_iommu_group(self->bdf) >= 0)
+		pci_bind(self->bdf, SOFT_FN_DRIVER);
+}
+
+static int cfg16(const char *bdf, int off)
+{
+	uint16_t v;
+	int ret = pci_cfg_rw16(bdf, off, &v, false);
+
+	return ret ? ret : v;
+}
+
+static long long cfg32(const char *bdf, int off)
+{
+	uint8_t cfg[4096];
+	uint32_t v;
+	int ret = read_cfg(bdf, cfg);
+
+	if (ret)
+		return ret;
+	memcpy(&v, cfg + off, 4);
+	return v;
+}
+
+/* The event count of the function's log */
+static int log_count(const char *bdf, int log)
+{
+	uint8_t cfg[4096];
+
+	return read_cfg(bdf, cfg) ? -1 : cfg[log + LOG_COUNT];
+}
+
+/*
+ * The events of the log from count @from on, as text ("+PASID -ATS"...),
+ * in @buf; their number, or -1.
+ */
+static int log_since(const char *bdf, int log, int from, char *buf, size_t len)
+{
+	uint8_t cfg[4096];
+	int n, count;
+	size_t at = 0;
+
+	buf[0] = '\0';
+	if (read_cfg(bdf, cfg))
+		return -1;
+	count = cfg[log + LOG_COUNT];
+	n = (uint8_t)(count - from);
+	if (n > LOG_EVENTS)
+		return -1;	/* overwritten */
+	for (int i = 0; i < n; i++) {
+		uint8_t e = cfg[log + LOG_RING + (uint8_t)(from + i) % LOG_EVENTS];
+		const char *name = (e & ~LOG_OFF) == PCI_EXT_CAP_ID_ATS ? "ATS" :
+				   (e & ~LOG_OFF) == PCI_EXT_CAP_ID_PASID ? "PASID" :
+				   (e & ~LOG_OFF) == PCI_EXT_CAP_ID_PRI ? "PRI" : "?";
+
+		at += snprintf(buf + at, at < len ? len - at : 0, "%s%c%s", i ? " " : "",
+			       e & LOG_OFF ? '-' : '+', name);
+	}
+	return n;
+}
+
+/*
+ * Bound to its driver: PASID and PRI on; ATS on, and EATS in the STE, on
+ * a translating default domain (off under iommu.passthrough=1).
+ */
+TEST_F(soft, enabled_with_iopf)
+{
+	char drv[64];
+	int pri_ctrl, pri_status;
+
+	pci_driver(self->bdf, drv, sizeof(drv));
+	ASSERT_STREQ(SOFT_FN_DRIVER, drv);
+	EXPECT_TRUE(cfg16(self->bdf, self->pasid + PCI_PASID_CTRL) & PCI_PASID_CTRL_ENABLE)
+		TH_LOG("PASID not enabled");
+	EXPECT_EQ(self->translating ? PCI_ATS_CTRL_ENABLE : 0,
+		  cfg16(self->bdf, self->ats + PCI_ATS_CTRL))
+		TH_LOG("ATS Control: want %s", self->translating ? "Enable, STU 0 (4 KiB)" : "0");
+	EXPECT_EQ(self->translating, ste_eats(self->bdf));
+	pri_ctrl = cfg16(self->bdf, self->pri + PCI_PRI_CTRL);
+	pri_status = cfg16(self->bdf, self->pri + PCI_PRI_STATUS);
+	EXPECT_TRUE(pri_ctrl & PCI_PRI_CTRL_ENABLE) TH_LOG("PRI Control %#x", pri_ctrl);
+	EXPECT_FALSE(pri_status & PCI_PRI_STATUS_STOPPED) TH_LOG("PRI Status %#x", pri_status);
+	EXPECT_EQ(SOFT_PRI_BUDGET, cfg32(self->bdf, self->pri + PCI_PRI_ALLOC_REQ));
+}
+
+/* I/O page faults off (the driver unbinds): PRI off, PASID and ATS as they were */
+TEST_F(soft, pri_follows_iopf)
+{
+	char ev[128];
+	int from = log_count(self->bdf, self->log);
+
+	ASSERT_LE(0, from);
+	ASSERT_EQ(0, pci_unbind(self->bdf));
+	EXPECT_FALSE(cfg16(self->bdf, self->pri + PCI_PRI_CTRL) & PCI_PRI_CTRL_ENABLE)
+		TH_LOG("PRI still enabled without I/O page faults");
+	EXPECT_TRUE(cfg16(self->bdf, self->pasid + PCI_PASID_CTRL) & PCI_PASID_CTRL_ENABLE);
+	EXPECT_EQ(self->translating,
+		  !!(cfg16(self->bdf, self->ats + PCI_ATS_CTRL) & PCI_ATS_CTRL_ENABLE));
+	ASSERT_EQ(0, pci_bind(self->bdf, SOFT_FN_DRIVER));
+	EXPECT_TRUE(cfg16(self->bdf, self->pri + PCI_PRI_CTRL) & PCI_PRI_CTRL_ENABLE)
+		TH_LOG("PRI not enabled again");
+	EXPECT_EQ(SOFT_PRI_BUDGET, cfg32(self->bdf, self->pri + PCI_PRI_ALLOC_REQ));
+	log_since(self->bdf, self->log, from, ev, sizeof(ev));
+	EXPECT_STREQ("-PRI +PRI", ev);
+}
+
+/*
+ * Removal turns PRI and ATS off before PASID; a rescan probes the function
+ * again, PASID before ATS, then its driver enables PRI.
+ */
+TEST_F(soft, remove_and_rescan_order)
+{
+	char path[PATH_MAX], ev[128];
+	long long deadline;
+	int from = log_count(self->bdf, self->log);
+
+	ASSERT_LE(0, from);
+	snprintf(path, sizeof(path), PCI_DEVICES "/%s/remove", self->bdf);
+	ASSERT_EQ(0, write_text(path, "1"));
+	ASSERT_EQ(0, write_text("/sys/bus/pci/rescan", "1"));
+	deadline = now_ms() + 5000;
+	while (now_ms() < deadline) {
+		pci_driver(self->bdf, path, sizeof(path));
+		if (!strcmp(path, SOFT_FN_DRIVER))
+			break;
+		sleep_ms(20);
+	}
+	ASSERT_STREQ(SOFT_FN_DRIVER, path) TH_LOG("%s not back on its driver", self->bdf);
+	ASSERT_LE(0, log_since(self->bdf, self->log, from, ev, sizeof(ev)));
+	TH_LOG("Enable changes: %s", ev);
+	EXPECT_STREQ(self->translating ? "-PRI -ATS -PASID +PASID +ATS +PRI" :
+					 "-PRI -PASID +PASID +PRI", ev);
 }
 
 TEST_HARNESS_MAIN
