@@ -151,6 +151,9 @@ EOF
 	 * A software PCIe host (domain 1) whose one function, 00:00.0, has
 	 * PASID, ATS and PRI capabilities and no DMA engine, behind the
 	 * model as StreamID 0x50 (CONFIG_ARM_SMMU_V3_RUST_SVA_TEST_PCI).
+	 * Not device_type "pci": no address space to describe. Domain 1 is
+	 * then not reserved for it, which is fine next to QEMU's host
+	 * bridge, statically domain 0.
 	 */
 	soft-pcie {
 		compatible = "iommu-sva-rs,soft-pcie-host";

@@ -39,7 +39,7 @@
 #define SOFT_CFG_SIZE		PCI_CFG_SPACE_EXP_SIZE
 
 #define SOFT_PCIE_CAP		0x40
-#define SOFT_LOG_CAP		0x70	/* vendor-specific: the enable log */
+#define SOFT_LOG_CAP		0x80	/* vendor-specific: the enable log */
 #define SOFT_LOG_LEN		12	/* capability length, header included */
 #define SOFT_LOG_COUNT		3	/* events so far, modulo 256 */
 #define SOFT_LOG_RING		4	/* the last SOFT_LOG_EVENTS events */
@@ -51,7 +51,8 @@
 #define SOFT_PRI_MAX_REQS	512
 
 struct soft_pcie {
-	spinlock_t lock;	/* cfg */
+	/* cfg: taken inside pci_lock, a raw spinlock */
+	raw_spinlock_t lock;
 	u8 cfg[SOFT_CFG_SIZE];
 	u8 wmask[SOFT_CFG_SIZE];
 	struct resource busn;
@@ -104,9 +105,13 @@ static void soft_fn_init(struct soft_pcie *sp)
 	put8(sp, SOFT_PCIE_CAP + PCI_CAP_LIST_ID, PCI_CAP_ID_EXP);
 	put8(sp, SOFT_PCIE_CAP + PCI_CAP_LIST_NEXT, SOFT_LOG_CAP);
 	put16(sp, SOFT_PCIE_CAP + PCI_EXP_FLAGS, 2 | PCI_EXP_TYPE_RC_END << 4);
-	writable(sp, SOFT_PCIE_CAP + PCI_EXP_DEVCTL, 0xffff, 2);
+	writable(sp, SOFT_PCIE_CAP + PCI_EXP_DEVCTL, PCI_EXP_DEVCTL_CERE | PCI_EXP_DEVCTL_NFERE |
+		 PCI_EXP_DEVCTL_FERE | PCI_EXP_DEVCTL_URRE | PCI_EXP_DEVCTL_RELAX_EN |
+		 PCI_EXP_DEVCTL_PAYLOAD | PCI_EXP_DEVCTL_EXT_TAG | PCI_EXP_DEVCTL_NOSNOOP_EN |
+		 PCI_EXP_DEVCTL_READRQ, 2);
 	put32(sp, SOFT_PCIE_CAP + PCI_EXP_DEVCAP2, PCI_EXP_DEVCAP2_EE_PREFIX);
-	writable(sp, SOFT_PCIE_CAP + PCI_EXP_DEVCTL2, 0xffff, 2);
+	writable(sp, SOFT_PCIE_CAP + PCI_EXP_DEVCTL2, PCI_EXP_DEVCTL2_COMP_TIMEOUT |
+		 PCI_EXP_DEVCTL2_COMP_TMOUT_DIS, 2);
 
 	put8(sp, SOFT_LOG_CAP + PCI_CAP_LIST_ID, PCI_CAP_ID_VNDR);
 	put8(sp, SOFT_LOG_CAP + PCI_CAP_LIST_NEXT, 0);
@@ -138,7 +143,10 @@ static void soft_log(struct soft_pcie *sp, u8 id, bool on)
 	put8(sp, SOFT_LOG_CAP + SOFT_LOG_COUNT, n + 1);
 }
 
-/* Logs Enable transitions; PRI Reset clears the error bits and itself. */
+/*
+ * Logs Enable transitions. PRI Reset clears the error bits when PRI ends
+ * up disabled (it has no effect on an enabled PRI), and reads as 0.
+ */
 static void soft_fn_written(struct soft_pcie *sp, u16 ats, u16 pasid, u16 pri)
 {
 	u16 pri_ctrl = get16(sp, SOFT_PRI + PCI_PRI_CTRL);
@@ -156,7 +164,8 @@ static void soft_fn_written(struct soft_pcie *sp, u16 ats, u16 pasid, u16 pri)
 		soft_log(sp, PCI_EXT_CAP_ID_PRI, now);
 
 	if (pri_ctrl & PCI_PRI_CTRL_RESET) {
-		status &= ~(PCI_PRI_STATUS_RF | PCI_PRI_STATUS_UPRGI);
+		if (!(pri_ctrl & PCI_PRI_CTRL_ENABLE))
+			status &= ~(PCI_PRI_STATUS_RF | PCI_PRI_STATUS_UPRGI);
 		put16(sp, SOFT_PRI + PCI_PRI_CTRL, pri_ctrl & ~PCI_PRI_CTRL_RESET);
 	}
 	if (pri_ctrl & PCI_PRI_CTRL_ENABLE)
@@ -183,10 +192,10 @@ static int soft_pcie_read(struct pci_bus *bus, unsigned int devfn, int where, in
 		*val = ~0u;
 		return PCIBIOS_DEVICE_NOT_FOUND;
 	}
-	spin_lock_irqsave(&sp->lock, flags);
+	raw_spin_lock_irqsave(&sp->lock, flags);
 	for (int i = size - 1; i >= 0; i--)
 		v = v << 8 | sp->cfg[where + i];
-	spin_unlock_irqrestore(&sp->lock, flags);
+	raw_spin_unlock_irqrestore(&sp->lock, flags);
 	*val = v;
 	return PCIBIOS_SUCCESSFUL;
 }
@@ -200,7 +209,7 @@ static int soft_pcie_write(struct pci_bus *bus, unsigned int devfn, int where, i
 
 	if (!soft_fn_here(bus, devfn, where, size))
 		return PCIBIOS_DEVICE_NOT_FOUND;
-	spin_lock_irqsave(&sp->lock, flags);
+	raw_spin_lock_irqsave(&sp->lock, flags);
 	ats = get16(sp, SOFT_ATS + PCI_ATS_CTRL);
 	pasid = get16(sp, SOFT_PASID + PCI_PASID_CTRL);
 	pri = get16(sp, SOFT_PRI + PCI_PRI_CTRL);
@@ -211,7 +220,7 @@ static int soft_pcie_write(struct pci_bus *bus, unsigned int devfn, int where, i
 		sp->cfg[where + i] = (sp->cfg[where + i] & ~m) | (b & m);
 	}
 	soft_fn_written(sp, ats, pasid, pri);
-	spin_unlock_irqrestore(&sp->lock, flags);
+	raw_spin_unlock_irqrestore(&sp->lock, flags);
 	return PCIBIOS_SUCCESSFUL;
 }
 
@@ -235,7 +244,7 @@ static int soft_pcie_probe(struct platform_device *pdev)
 	if (!bridge)
 		return -ENOMEM;
 	sp = pci_host_bridge_priv(bridge);
-	spin_lock_init(&sp->lock);
+	raw_spin_lock_init(&sp->lock);
 	soft_fn_init(sp);
 	sp->busn = DEFINE_RES_NAMED(0, 1, "soft-pcie bus", IORESOURCE_BUS);
 	pci_add_resource(&bridge->windows, &sp->busn);

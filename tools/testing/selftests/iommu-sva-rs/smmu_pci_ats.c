@@ -372,11 +372,23 @@ FIXTURE_SETUP(soft)
 	}
 }
 
+/* Puts @bdf back on its own driver (its ID table matches), if it is not */
+static int soft_rebind(const char *bdf)
+{
+	char drv[64];
+
+	pci_driver(bdf, drv, sizeof(drv));
+	if (!strcmp(drv, SOFT_FN_DRIVER))
+		return 0;
+	pci_bind(bdf, NULL);
+	pci_driver(bdf, drv, sizeof(drv));
+	return strcmp(drv, SOFT_FN_DRIVER) ? -ENODEV : 0;
+}
+
 FIXTURE_TEARDOWN(soft)
 {
-	/* back on its driver, whatever a test did */
 	if (self->bdf[0] && pci_iommu_group(self->bdf) >= 0)
-		pci_bind(self->bdf, SOFT_FN_DRIVER);
+		soft_rebind(self->bdf);
 }
 
 static int cfg16(const char *bdf, int off)
@@ -397,6 +409,21 @@ static long long cfg32(const char *bdf, int off)
 		return ret;
 	memcpy(&v, cfg + off, 4);
 	return v;
+}
+
+static int cfg32_write(const char *bdf, int off, uint32_t v)
+{
+	char path[PATH_MAX];
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), PCI_DEVICES "/%s/config", bdf);
+	fd = open(path, O_WRONLY);
+	if (fd < 0)
+		return -errno;
+	n = pwrite(fd, &v, 4, off);
+	close(fd);
+	return n == 4 ? 0 : -EIO;
 }
 
 /* The event count of the function's log */
@@ -430,7 +457,9 @@ static int log_since(const char *bdf, int log, int from, char *buf, size_t len)
 				   (e & ~LOG_OFF) == PCI_EXT_CAP_ID_PASID ? "PASID" :
 				   (e & ~LOG_OFF) == PCI_EXT_CAP_ID_PRI ? "PRI" : "?";
 
-		at += snprintf(buf + at, at < len ? len - at : 0, "%s%c%s", i ? " " : "",
+		if (at >= len)
+			break;
+		at += snprintf(buf + at, len - at, "%s%c%s", i ? " " : "",
 			       e & LOG_OFF ? '-' : '+', name);
 	}
 	return n;
@@ -470,10 +499,13 @@ TEST_F(soft, pri_follows_iopf)
 	ASSERT_EQ(0, pci_unbind(self->bdf));
 	EXPECT_FALSE(cfg16(self->bdf, self->pri + PCI_PRI_CTRL) & PCI_PRI_CTRL_ENABLE)
 		TH_LOG("PRI still enabled without I/O page faults");
+	/* so that the rebind must allocate the budget again */
+	ASSERT_EQ(0, cfg32_write(self->bdf, self->pri + PCI_PRI_ALLOC_REQ, 0));
+	ASSERT_EQ(0, cfg32(self->bdf, self->pri + PCI_PRI_ALLOC_REQ));
 	EXPECT_TRUE(cfg16(self->bdf, self->pasid + PCI_PASID_CTRL) & PCI_PASID_CTRL_ENABLE);
 	EXPECT_EQ(self->translating,
 		  !!(cfg16(self->bdf, self->ats + PCI_ATS_CTRL) & PCI_ATS_CTRL_ENABLE));
-	ASSERT_EQ(0, pci_bind(self->bdf, SOFT_FN_DRIVER));
+	ASSERT_EQ(0, soft_rebind(self->bdf));
 	EXPECT_TRUE(cfg16(self->bdf, self->pri + PCI_PRI_CTRL) & PCI_PRI_CTRL_ENABLE)
 		TH_LOG("PRI not enabled again");
 	EXPECT_EQ(SOFT_PRI_BUDGET, cfg32(self->bdf, self->pri + PCI_PRI_ALLOC_REQ));

@@ -124,7 +124,12 @@ impl<B: CoherentBuf> CmdQueue<B> {
     /// SubstreamID)` of `targets`, as [`CmdQueue::atc_inv`] does for one,
     /// but waits once for all of them: the commands share one `CMD_SYNC`
     /// (and the batches of [`CmdQueue::batch`]). Returns the number of
-    /// `CMD_ATC_INV`s. An error does not say which ATC failed to complete.
+    /// `CMD_ATC_INV`s.
+    ///
+    /// An error does not say which ATC failed to complete. Commands that
+    /// could not be queued (the queue stopped while a full batch was
+    /// written) are lost, but every other target is still invalidated and
+    /// waited for: the first error is returned after the `CMD_SYNC`.
     pub fn atc_inv_streams<R: RegisterIo, D: Delay>(
         &mut self,
         dev: &Device<R, D>,
@@ -136,22 +141,31 @@ impl<B: CoherentBuf> CmdQueue<B> {
         let plan = plan_atc(iova, size, policy);
         let mut batch = self.batch(dev);
         let mut n = 0u64;
+        let mut first_err = None;
         for (sid, ssid) in targets {
             for span in plan.clone() {
-                batch.add(&Command::AtcInv {
+                let r = batch.add(&Command::AtcInv {
                     sid,
                     ssid,
                     global: false,
                     size: span.size,
                     addr: span.addr,
-                })?;
-                n = n.saturating_add(1);
+                });
+                match r {
+                    Ok(()) => n = n.saturating_add(1),
+                    Err(e) => {
+                        first_err.get_or_insert(e);
+                    }
+                }
             }
         }
-        if n == 0 {
+        if n == 0 && first_err.is_none() {
             return Ok(0);
         }
-        batch.sync()?;
-        Ok(n)
+        let synced = batch.sync();
+        match first_err {
+            Some(e) => Err(e),
+            None => synced.map(|()| n),
+        }
     }
 }

@@ -260,6 +260,16 @@ fn atc_invalidation_of_several_streams_waits_once() {
             assert_eq!(cached(sid, i), !gone, "stream {sid} page {i}");
         }
     }
+    // More commands than one batch holds: still one CMD_SYNC.
+    let before = commands();
+    let many: Vec<(u32, Option<u32>)> = (0..40).map(|sid| (sid, None)).collect();
+    let n = s
+        .cmdq
+        .atc_inv_streams(&s.dev, many, page(1), 15 * 0x1000, AtcPolicy::DEFAULT)
+        .unwrap();
+    assert!(n > 64, "{n} commands fit one batch: test is moot");
+    assert_eq!(commands() - before, n + 1);
+    assert!(!(1..8).any(|i| cached(8, i)));
     // No stream: nothing is issued.
     let before = commands();
     let none: [(u32, Option<u32>); 0] = [];
