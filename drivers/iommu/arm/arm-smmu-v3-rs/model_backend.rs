@@ -374,8 +374,9 @@ impl DvmSnoop {
     ///
     /// Register it *after* the driver's notifier for `mm` (an SVA bind):
     /// the notifier core calls the newest first, so the model's TLB is
-    /// invalidated before the driver invalidates ATCs, as with hardware,
-    /// where the TLBIs complete before the kernel tells the driver.
+    /// invalidated before the driver invalidates ATCs, as on hardware,
+    /// where the TLBIs are broadcast before the kernel tells the driver
+    /// (whose `DSB` then waits for them).
     ///
     /// Takes the mm's `mmap_lock`: not for callers holding it, nor for
     /// notifier callbacks (nor is dropping the snoop).

@@ -138,11 +138,13 @@ fn el2_streams_use_el2_invalidations() {
     });
 }
 
-#[test]
-fn atc_invalidation_drops_device_translations() {
+/// Sets up `sids` with ATS through one CD (ASID 1) over tables mapping
+/// `pages` pages, fills each stream's ATC with all of them through ATS
+/// translation requests, and runs `check`.
+fn ats_streams(pages: u64, sids: &[u32], check: impl FnOnce(&Env, &mut smmu_common::TestSmmu<'_>)) {
     let env = Env::new(ModelConfig::full());
     let mut s = env.smmu(test_config());
-    let maps: Vec<(u64, u64)> = (0..16).map(|i| (page(i), DATA + i * 0x1000)).collect();
+    let maps: Vec<(u64, u64)> = (0..pages).map(|i| (page(i), DATA + i * 0x1000)).collect();
     let pt = page_tables(&env.mem, PT_POOL, &maps);
     let t = cd_table(&env.alloc, &[s1_cd(&s.dev, 1, pt.root())]);
     let ste = Ste::cd_table(
@@ -157,127 +159,101 @@ fn atc_invalidation_drops_device_translations() {
         },
     )
     .unwrap();
-    s.install_ste(&env.alloc, 8, &ste).unwrap();
-    let ats = |addr| {
-        env.io.smmu.borrow_mut().ats_translate(
-            &*env.mem,
-            &AtsRequest {
-                sid: 8,
+    for &sid in sids {
+        s.install_ste(&env.alloc, sid, &ste).unwrap();
+        for i in 0..pages {
+            let req = AtsRequest {
+                sid,
                 ssid: None,
-                addr,
+                addr: page(i),
                 privileged: false,
                 exec: false,
                 no_write: false,
-            },
-        )
-    };
-    for i in 0..16 {
-        ats(page(i)).unwrap();
+            };
+            env.io
+                .smmu
+                .borrow_mut()
+                .ats_translate(&*env.mem, &req)
+                .unwrap();
+        }
     }
-    let cached = |i| env.io.smmu.borrow().atc_lookup(8, None, page(i)).is_some();
-    assert!((0..16).all(cached));
-    // Pages 2..=5: an exact cover (2..4, 4..6).
-    let n = s
-        .cmdq
-        .atc_inv(&s.dev, 8, None, page(2), 4 * 0x1000, AtcPolicy::DEFAULT)
-        .unwrap();
-    assert_eq!(n, 2);
-    for i in 0..16 {
-        assert_eq!(cached(i), !(2..6).contains(&i), "page {i}");
-    }
-    // Everything.
-    s.cmdq
-        .atc_inv(&s.dev, 8, None, 0, 0, AtcPolicy::DEFAULT)
-        .unwrap();
-    assert!(!(0..16).any(cached));
+    check(&env, &mut s);
+}
+
+fn atc_cached(env: &Env, sid: u32, i: u64) -> bool {
+    env.io
+        .smmu
+        .borrow()
+        .atc_lookup(sid, None, page(i))
+        .is_some()
+}
+
+#[test]
+fn atc_invalidation_drops_device_translations() {
+    ats_streams(16, &[8], |env, s| {
+        let cached = |i| atc_cached(env, 8, i);
+        assert!((0..16).all(cached));
+        // Pages 2..=5: an exact cover (2..4, 4..6).
+        let n = s
+            .cmdq
+            .atc_inv(&s.dev, 8, None, page(2), 4 * 0x1000, AtcPolicy::DEFAULT)
+            .unwrap();
+        assert_eq!(n, 2);
+        for i in 0..16 {
+            assert_eq!(cached(i), !(2..6).contains(&i), "page {i}");
+        }
+        // Everything.
+        s.cmdq
+            .atc_inv(&s.dev, 8, None, 0, 0, AtcPolicy::DEFAULT)
+            .unwrap();
+        assert!(!(0..16).any(cached));
+    });
 }
 
 #[test]
 fn atc_invalidation_of_several_streams_waits_once() {
-    let env = Env::new(ModelConfig::full());
-    let mut s = env.smmu(test_config());
-    let maps: Vec<(u64, u64)> = (0..8).map(|i| (page(i), DATA + i * 0x1000)).collect();
-    let pt = page_tables(&env.mem, PT_POOL, &maps);
-    let t = cd_table(&env.alloc, &[s1_cd(&s.dev, 1, pt.root())]);
-    let ste = Ste::cd_table(
-        &s.dev.ste_caps(),
-        &CdTableSte {
-            cd_table: t.dma_addr(),
-            s1fmt: S1Fmt::Linear,
-            s1cdmax: 0,
-            s1dss: S1Dss::Ssid0,
-            ats: true,
-            stall: false,
-        },
-    )
-    .unwrap();
     let sids = [8u32, 9, 10];
-    for sid in sids {
-        s.install_ste(&env.alloc, sid, &ste).unwrap();
-        for i in 0..8 {
-            env.io
-                .smmu
-                .borrow_mut()
-                .ats_translate(
-                    &*env.mem,
-                    &AtsRequest {
-                        sid,
-                        ssid: None,
-                        addr: page(i),
-                        privileged: false,
-                        exec: false,
-                        no_write: false,
-                    },
-                )
-                .unwrap();
+    ats_streams(8, &sids, |env, s| {
+        let commands = || env.io.smmu.borrow().stats().commands;
+        let before = commands();
+        // Pages 2..=5 of streams 8 and 10: two spans each, one CMD_SYNC.
+        let n = s
+            .cmdq
+            .atc_inv_streams(
+                &s.dev,
+                [(8, None), (10, None)],
+                page(2),
+                4 * 0x1000,
+                AtcPolicy::DEFAULT,
+            )
+            .unwrap();
+        assert_eq!(n, 4);
+        assert_eq!(commands() - before, n + 1, "one CMD_SYNC for all");
+        for sid in sids {
+            for i in 0..8 {
+                let gone = sid != 9 && (2..6).contains(&i);
+                assert_eq!(atc_cached(env, sid, i), !gone, "stream {sid} page {i}");
+            }
         }
-    }
-    let cached = |sid, i| {
-        env.io
-            .smmu
-            .borrow()
-            .atc_lookup(sid, None, page(i))
-            .is_some()
-    };
-    let commands = || env.io.smmu.borrow().stats().commands;
-    let before = commands();
-    // Pages 2..=5 of streams 8 and 10: two spans each, one CMD_SYNC.
-    let n = s
-        .cmdq
-        .atc_inv_streams(
-            &s.dev,
-            [(8, None), (10, None)],
-            page(2),
-            4 * 0x1000,
-            AtcPolicy::DEFAULT,
-        )
-        .unwrap();
-    assert_eq!(n, 4);
-    assert_eq!(commands() - before, n + 1, "one CMD_SYNC for all");
-    for sid in sids {
-        for i in 0..8 {
-            let gone = sid != 9 && (2..6).contains(&i);
-            assert_eq!(cached(sid, i), !gone, "stream {sid} page {i}");
-        }
-    }
-    // More commands than one batch holds: still one CMD_SYNC.
-    let before = commands();
-    let many: Vec<(u32, Option<u32>)> = (0..40).map(|sid| (sid, None)).collect();
-    let n = s
-        .cmdq
-        .atc_inv_streams(&s.dev, many, page(1), 15 * 0x1000, AtcPolicy::DEFAULT)
-        .unwrap();
-    assert!(n > 64, "{n} commands fit one batch: test is moot");
-    assert_eq!(commands() - before, n + 1);
-    assert!(!(1..8).any(|i| cached(8, i)));
-    // No stream: nothing is issued.
-    let before = commands();
-    let none: [(u32, Option<u32>); 0] = [];
-    let n = s
-        .cmdq
-        .atc_inv_streams(&s.dev, none, 0, 0, AtcPolicy::DEFAULT)
-        .unwrap();
-    assert_eq!((n, commands() - before), (0, 0));
+        // More commands than one batch holds: still one CMD_SYNC.
+        let before = commands();
+        let many: Vec<(u32, Option<u32>)> = (0..40).map(|sid| (sid, None)).collect();
+        let n = s
+            .cmdq
+            .atc_inv_streams(&s.dev, many, page(1), 15 * 0x1000, AtcPolicy::DEFAULT)
+            .unwrap();
+        assert!(n > 64, "{n} commands fit one batch: test is moot");
+        assert_eq!(commands() - before, n + 1);
+        assert!(!(1..8).any(|i| atc_cached(env, 8, i)));
+        // No stream: nothing is issued.
+        let before = commands();
+        let none: [(u32, Option<u32>); 0] = [];
+        let n = s
+            .cmdq
+            .atc_inv_streams(&s.dev, none, 0, 0, AtcPolicy::DEFAULT)
+            .unwrap();
+        assert_eq!((n, commands() - before), (0, 0));
+    });
 }
 
 #[test]
