@@ -201,6 +201,25 @@ impl AsidMap {
     }
 }
 
+/// Invalidates `[iova, iova + size)` (`size` 0: everything) in the ATCs of
+/// `targets` (StreamID, SubstreamID), with one `CMD_SYNC`. A failure is
+/// logged against `dev`: typically an endpoint that did not complete the
+/// invalidation in time, whose ATC may hold stale entries.
+fn atc_inv_streams(
+    smmu: &Smmu,
+    dev: &Device,
+    targets: impl IntoIterator<Item = (u32, Option<u32>)>,
+    iova: u64,
+    size: u64,
+) {
+    let r = smmu.with_cmdq(|hw, q| q.atc_inv_streams(hw, targets, iova, size, AtcPolicy::DEFAULT));
+    if let Err(e) = r {
+        if smmu.log_allowed() {
+            dev_err!(dev, "ATC invalidation: {e}\n");
+        }
+    }
+}
+
 /// Level-2 leaves of a master's CD table.
 ///
 /// A leaf emptied by [`CdLeafSlots::take`] is retired here rather than
@@ -572,16 +591,7 @@ impl Master {
     /// [`Master::atc_inv`] whether or not the function has ATS enabled.
     fn atc_inv_sids(&self, ssid: Option<u32>, iova: u64, size: u64) {
         let targets = self.sids.iter().map(|&sid| (sid, ssid));
-        let r = self
-            .smmu
-            .with_cmdq(|hw, q| q.atc_inv_streams(hw, targets, iova, size, AtcPolicy::DEFAULT));
-        if let Err(e) = r {
-            // Typically an endpoint that did not complete the invalidation
-            // in time: its ATC may hold stale entries.
-            if self.smmu.log_allowed() {
-                dev_err!(&self.dev, "ATC invalidation: {e}\n");
-            }
-        }
+        atc_inv_streams(&self.smmu, &self.dev, targets, iova, size);
     }
 
     /// Makes `dflt` the translation of untagged traffic; `flush` is the
@@ -878,20 +888,7 @@ impl Flush {
             .iter()
             .filter(|(m, _)| m.has_atc())
             .flat_map(|(m, ssid)| m.sids.iter().map(move |&sid| (sid, *ssid)));
-        let r = self
-            .smmu
-            .with_cmdq(|hw, q| q.atc_inv_streams(hw, targets, iova, size, AtcPolicy::DEFAULT));
-        if let Err(e) = r {
-            // Typically an endpoint that did not complete the invalidation
-            // in time: its ATC may hold stale entries.
-            if self.smmu.log_allowed() {
-                dev_err!(
-                    &self.smmu.dev,
-                    "ATC invalidation for ASID {}: {e}\n",
-                    self.asid
-                );
-            }
-        }
+        atc_inv_streams(&self.smmu, &self.smmu.dev, targets, iova, size);
     }
 
     pub(crate) fn invalidate_asid(&self) {

@@ -421,9 +421,10 @@ unsafe extern "C" fn snoop_invalidate(
     start: kernel::ffi::c_ulong,
     end: kernel::ffi::c_ulong,
 ) {
-    // SAFETY: only `DvmSnoop` registers `SNOOP_OPS`, with the `mn` of a
-    // `SnoopInner`; it stays alive during callbacks, since dropping the
-    // snoop unregisters it, which waits for running callbacks (SRCU).
+    // Only `DvmSnoop` registers `SNOOP_OPS`, with the `mn` of a
+    // `SnoopInner`, which outlives the callbacks: dropping the snoop
+    // unregisters it, which waits for running ones (SRCU).
+    // SAFETY: `mn` is embedded in a live `SnoopInner` (see above).
     let inner = unsafe { &*kernel::container_of!(mn, SnoopInner, mn) };
     // SAFETY: the notifier core passes the live mm being invalidated.
     let asid = unsafe { bindings::sva_rs_mm_asid(mm) };

@@ -80,17 +80,23 @@
 /* The configuration space of @bdf (4 KiB), 0 or -errno */
 static int read_cfg(const char *bdf, uint8_t *cfg)
 {
-	char path[PATH_MAX];
-	ssize_t n;
-	int fd;
+	return pci_cfg_rw(bdf, 0, cfg, 4096, false);
+}
 
-	snprintf(path, sizeof(path), PCI_DEVICES "/%s/config", bdf);
-	fd = open(path, O_RDONLY);
-	if (fd < 0)
-		return -errno;
-	n = pread(fd, cfg, 4096, 0);
-	close(fd);
-	return n == 4096 ? 0 : -EIO;	/* -EIO: no extended configuration space */
+static int cfg16(const char *bdf, int off)
+{
+	uint16_t v;
+	int ret = pci_cfg_rw16(bdf, off, &v, false);
+
+	return ret ? ret : v;
+}
+
+static long long cfg32(const char *bdf, int off)
+{
+	uint32_t v;
+	int ret = pci_cfg_rw(bdf, off, &v, 4, false);
+
+	return ret ? ret : v;
 }
 
 /* Offset of extended capability @id of @bdf, or -errno */
@@ -115,12 +121,6 @@ static int ext_cap(const char *bdf, unsigned int id)
 	return -ENOENT;
 }
 
-/* Offset of the ATS extended capability of @bdf, or -errno */
-static int ats_cap(const char *bdf)
-{
-	return ext_cap(bdf, PCI_EXT_CAP_ID_ATS);
-}
-
 /* Offset of (standard) capability @id of @bdf, or -errno */
 static int std_cap(const char *bdf, unsigned int id)
 {
@@ -137,15 +137,6 @@ static int std_cap(const char *bdf, unsigned int id)
 		off = cfg[off + 1] & 0xfc;
 	}
 	return -ENOENT;
-}
-
-/* The ATS Control register of @bdf, or -errno */
-static int ats_ctrl(const char *bdf, int cap)
-{
-	uint16_t v;
-	int ret = pci_cfg_rw16(bdf, cap + PCI_ATS_CTRL, &v, false);
-
-	return ret ? ret : v;
 }
 
 /* Whether the IOMMU of @bdf is the model SMMU */
@@ -239,7 +230,7 @@ FIXTURE_SETUP(ats)
 		TH_LOG("no virtio-balloon function: boot.sh adds one at 01:00.0");
 	ASSERT_TRUE(behind_model(self->bdf))
 		TH_LOG("%s is not behind the model SMMU (device tree iommu-map?)", self->bdf);
-	self->cap = ats_cap(self->bdf);
+	self->cap = ext_cap(self->bdf, PCI_EXT_CAP_ID_ATS);
 	ASSERT_LE(0, self->cap) TH_LOG("%s: no ATS capability (%d)", self->bdf, self->cap);
 	if (access(MODEL_STATE, F_OK))
 		mount("debugfs", DEBUGFS_DIR, "debugfs", 0, NULL);
@@ -263,7 +254,7 @@ FIXTURE_TEARDOWN(ats)
 static void expect_ats(struct __test_metadata *_metadata, const char *bdf, int cap,
 		       const char *when, bool on)
 {
-	int ctrl = ats_ctrl(bdf, cap);
+	int ctrl = cfg16(bdf, cap + PCI_ATS_CTRL);
 	int eats = ste_eats(bdf);
 
 	ASSERT_LE(0, ctrl) TH_LOG("%s: reading ATS Control: %d", when, ctrl);
@@ -391,41 +382,6 @@ FIXTURE_TEARDOWN(soft)
 		soft_rebind(self->bdf);
 }
 
-static int cfg16(const char *bdf, int off)
-{
-	uint16_t v;
-	int ret = pci_cfg_rw16(bdf, off, &v, false);
-
-	return ret ? ret : v;
-}
-
-static long long cfg32(const char *bdf, int off)
-{
-	uint8_t cfg[4096];
-	uint32_t v;
-	int ret = read_cfg(bdf, cfg);
-
-	if (ret)
-		return ret;
-	memcpy(&v, cfg + off, 4);
-	return v;
-}
-
-static int cfg32_write(const char *bdf, int off, uint32_t v)
-{
-	char path[PATH_MAX];
-	ssize_t n;
-	int fd;
-
-	snprintf(path, sizeof(path), PCI_DEVICES "/%s/config", bdf);
-	fd = open(path, O_WRONLY);
-	if (fd < 0)
-		return -errno;
-	n = pwrite(fd, &v, 4, off);
-	close(fd);
-	return n == 4 ? 0 : -EIO;
-}
-
 /* The event count of the function's log */
 static int log_count(const char *bdf, int log)
 {
@@ -492,6 +448,7 @@ TEST_F(soft, enabled_with_iopf)
 /* I/O page faults off (the driver unbinds): PRI off, PASID and ATS as they were */
 TEST_F(soft, pri_follows_iopf)
 {
+	uint32_t zero = 0;
 	char ev[128];
 	int from = log_count(self->bdf, self->log);
 
@@ -500,7 +457,7 @@ TEST_F(soft, pri_follows_iopf)
 	EXPECT_FALSE(cfg16(self->bdf, self->pri + PCI_PRI_CTRL) & PCI_PRI_CTRL_ENABLE)
 		TH_LOG("PRI still enabled without I/O page faults");
 	/* so that the rebind must allocate the budget again */
-	ASSERT_EQ(0, cfg32_write(self->bdf, self->pri + PCI_PRI_ALLOC_REQ, 0));
+	ASSERT_EQ(0, pci_cfg_rw(self->bdf, self->pri + PCI_PRI_ALLOC_REQ, &zero, 4, true));
 	ASSERT_EQ(0, cfg32(self->bdf, self->pri + PCI_PRI_ALLOC_REQ));
 	EXPECT_TRUE(cfg16(self->bdf, self->pasid + PCI_PASID_CTRL) & PCI_PASID_CTRL_ENABLE);
 	EXPECT_EQ(self->translating,

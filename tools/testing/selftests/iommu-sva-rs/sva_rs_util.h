@@ -314,7 +314,13 @@ static inline void pci_domain_type(const char *bdf, char *type, size_t len)
 }
 
 /* Reads/writes the PCI command register through the sysfs config file. */
-static inline int pci_cfg_rw16(const char *bdf, unsigned int off, uint16_t *val, bool write)
+/*
+ * Reads/writes @len bytes at @off of the configuration space of @bdf
+ * through its sysfs config file: 0, or -errno (-EIO for a short access,
+ * e.g. past the 256 bytes of a function without extended space).
+ */
+static inline int pci_cfg_rw(const char *bdf, unsigned int off, void *buf, size_t len,
+			     bool write)
 {
 	char path[PATH_MAX];
 	ssize_t n;
@@ -324,9 +330,14 @@ static inline int pci_cfg_rw16(const char *bdf, unsigned int off, uint16_t *val,
 	fd = open(path, write ? O_RDWR : O_RDONLY);
 	if (fd < 0)
 		return -errno;
-	n = write ? pwrite(fd, val, 2, off) : pread(fd, val, 2, off);
+	n = write ? pwrite(fd, buf, len, off) : pread(fd, buf, len, off);
 	close(fd);
-	return n == 2 ? 0 : -EIO;
+	return n == (ssize_t)len ? 0 : -EIO;
+}
+
+static inline int pci_cfg_rw16(const char *bdf, unsigned int off, uint16_t *val, bool write)
+{
+	return pci_cfg_rw(bdf, off, val, 2, write);
 }
 
 /*
